@@ -1,0 +1,55 @@
+"""Import a reference STDC PyTorch checkpoint (MichaelFan01/STDC-Seg) into a Keras model.
+
+Examples:
+  python convert/import_reference.py --checkpoint model_maxmIOU50.pth --preset stdc1_seg50 \\
+      --num-classes 19 --output stdc1_seg50.keras
+  python convert/import_reference.py --checkpoint STDCNet813M_73.91.tar --preset stdc1 \\
+      --output stdc1_imagenet.keras
+
+ImageNet backbone checkpoints (.tar) also go into a segmentation preset (--part backbone, or
+auto-detected): the backbone is filled, the heads keep their initialization.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    from stdc_tf.models import PRESETS
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True,
+                        help=".pth/.tar (needs PyTorch) or .npz file with the reference's state_dict")
+    parser.add_argument("--preset", required=True, choices=list(PRESETS), metavar="PRESET",
+                        help=f"model preset: {', '.join(PRESETS)}")
+    parser.add_argument("--num-classes", type=int, help="number of classes (default: the preset's)")
+    parser.add_argument("--output", required=True, help="output .keras file (written atomically)")
+    parser.add_argument("--part", choices=("auto", "full", "backbone"), default="auto",
+                        help="what the checkpoint holds (default: auto-detect)")
+    parser.add_argument("--detail-strides", type=int, nargs="*", default=[8],
+                        help="detail heads to build for segmentation presets (default: 8)")
+    parser.add_argument("--non-strict", action="store_true",
+                        help="report missing/unexpected keys instead of failing")
+    args = parser.parse_args(argv)
+
+    from stdc_tf.models import build_model, get_preset
+    from stdc_tf.models.io import save_keras
+    from stdc_tf.weights import load_reference_weights
+
+    try:
+        kwargs = {"detail_strides": args.detail_strides} if get_preset(args.preset).task == "seg" else {}
+        model = build_model(args.preset, args.num_classes, **kwargs)
+        report = load_reference_weights(model, args.checkpoint, part=args.part,
+                                        strict=not args.non_strict)
+        save_keras(model, args.output)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{report}; wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

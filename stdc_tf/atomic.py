@@ -1,0 +1,39 @@
+"""Atomic file output: write to a temporary name beside the target, rename when complete.
+
+A crash or an error mid-write never leaves a half-written artifact under the final name.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path (same folder and suffix as ``path``); move it to ``path`` on success.
+
+    ``directory=True`` is for outputs that are folders (SavedModel): the yielded path does not
+    exist yet and the old folder, if any, is replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                    dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    if directory:
+        tmp.unlink()
+    try:
+        yield tmp
+        if directory and path.is_dir():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,206 @@
+"""Import the reference implementation's (MichaelFan01/STDC-Seg) PyTorch checkpoints.
+
+Accepted sources: a mapping of names to numpy arrays (no torch needed), an ``.npz`` file, or a
+``.pth`` / ``.tar`` file written by ``torch.save`` (reading those needs PyTorch, an optional
+dependency). Real checkpoints carry extras that are normalized away first:
+
+* a ``state_dict`` (or ``model``) wrapper and a ``module.`` prefix (DataParallel/DDP);
+* ``num_batches_tracked`` entries;
+* the ``x2 … x32`` Sequential aliases of ``features.N`` (same tensors under a second name);
+* the ``cp.`` / ``cp.backbone.`` prefixes of segmentation checkpoints.
+
+Keys are then matched to Keras layers, which are named after the reference's module paths.
+Known-unused reference tensors are skipped and reported, not errors: the classifier head
+(``conv_last``, ``fc``, ``bn``, ``linear``) inside a segmentation checkpoint, the classifier's
+BatchNorm1d (never called by the reference), and detail heads the model was built without.
+Everything else is strict: missing or unexpected keys are listed; a shape mismatch names the key
+and both shapes.
+
+Head BatchNorms of the segmentation network are InPlaceABN layers in the reference, whose
+effective scale is ``|weight| + 1e-5``: that is what becomes Keras ``gamma``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+ABN_EPSILON = 1e-5
+TORCH_HINT = ("reading .pth/.tar checkpoints needs PyTorch; install the CPU build with "
+              "`pip install torch --index-url https://download.pytorch.org/whl/cpu`, or pass an "
+              ".npz / a dict of numpy arrays")
+CLASSIFIER_HEAD = ("conv_last.", "fc.", "bn.", "linear.")
+BACKBONE_PREFIXES = ("features.", "conv_last.", "fc.", "bn.", "linear.")
+_ALIAS = re.compile(r"^x(2|4|8|16|32)\.0\.(\d+)\.")
+_BN_PARAMS = {"weight": 0, "bias": 1, "running_mean": 2, "running_var": 3}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that does not fit the model; the message lists what is wrong."""
+
+
+@dataclass
+class ImportReport:
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # known-unused reference tensors
+    part: str = "full"                                 # "full" or "backbone"
+
+    def __str__(self) -> str:
+        return (f"imported {len(self.loaded)} tensors ({self.part} checkpoint); "
+                f"skipped {len(self.skipped)} unused reference tensors")
+
+
+def read_checkpoint(source: str | Path | Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Load a checkpoint into a flat name → float32 numpy mapping (wrappers not yet removed)."""
+    if isinstance(source, Mapping):
+        return {str(k): np.asarray(v) for k, v in _unwrap(source).items()}
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    if path.suffix == ".npz":
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(TORCH_HINT) from None
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for non-checkpoint files
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0][:200]})") from None
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{path}: expected a state_dict mapping, found {type(obj).__name__}")
+    return {str(k): v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
+            for k, v in _unwrap(obj).items() if hasattr(v, "shape")}
+
+
+def _unwrap(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    for key in ("state_dict", "model"):
+        if key in obj and isinstance(obj[key], Mapping):
+            return obj[key]
+    return obj
+
+
+def normalize_keys(state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Canonical reference names: no wrapper prefixes, no aliases, no ``num_batches_tracked``."""
+    out: dict[str, np.ndarray] = {}
+    aliases: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        if key.endswith("num_batches_tracked"):
+            continue
+        key = key.removeprefix("module.").removeprefix("cp.").removeprefix("backbone.")
+        alias = _ALIAS.match(key)
+        if alias:
+            aliases[_ALIAS.sub(rf"features.{alias.group(2)}.", key)] = value
+        else:
+            out[key] = value
+    for key, value in aliases.items():
+        out.setdefault(key, value)
+    return out
+
+
+def _layer_and_param(key: str) -> tuple[str, str]:
+    layer, _, param = key.rpartition(".")
+    return layer, param
+
+
+def _is_head_bn(layer_name: str) -> bool:
+    return not layer_name.startswith(BACKBONE_PREFIXES)
+
+
+def _to_keras(layer: Any, param: str, value: np.ndarray) -> tuple[int, np.ndarray]:
+    """Index into ``layer.get_weights()`` and the value converted to Keras layout."""
+    kind = type(layer).__name__
+    if kind.startswith("BatchNormalization") or kind == "SyncBatchNormalization":
+        if param not in _BN_PARAMS:
+            raise KeyError(param)
+        if param == "weight" and _is_head_bn(layer.name):
+            value = np.abs(value) + ABN_EPSILON
+        return _BN_PARAMS[param], value
+    if param != "weight":
+        raise KeyError(param)
+    if kind == "DepthwiseConv2D":          # [C, 1, kh, kw] → (kh, kw, C, 1)
+        return 0, value.transpose(2, 3, 0, 1)
+    if kind == "Conv2D":                   # [O, I, kh, kw] → (kh, kw, I, O)
+        return 0, value.transpose(2, 3, 1, 0)
+    if kind == "Dense":                    # [out, in] → (in, out)
+        return 0, value.T
+    raise KeyError(param)
+
+
+def _param_layers(model: Any) -> dict[str, Any]:
+    return {layer.name: layer for layer in model.layers if layer.weights}
+
+
+def _known_unused(key: str, task_is_seg: bool) -> bool:
+    if key.startswith("bn."):                       # BatchNorm1d: never called
+        return True
+    if task_is_seg and key.startswith(CLASSIFIER_HEAD):
+        return True
+    return task_is_seg and key.startswith("conv_out_sp")   # a detail head not built
+
+
+def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
+                           part: str = "auto", strict: bool = True) -> ImportReport:
+    """Copy a reference checkpoint into ``model`` (built by :mod:`stdc_tf.models`).
+
+    ``part``: ``"full"`` (every model weight must come from the checkpoint), ``"backbone"``
+    (an ImageNet backbone checkpoint into a classifier or a segmentation model: only
+    ``features.*`` layers must be covered) or ``"auto"`` (backbone when the checkpoint has no
+    segmentation-head keys). ``strict=False`` only reports missing/unexpected keys.
+    """
+    state = normalize_keys(read_checkpoint(source))
+    layers = _param_layers(model)
+    is_seg = "conv_out.conv_out" in layers
+    has_head = any(not k.startswith(BACKBONE_PREFIXES) for k in state)
+    if part == "auto":
+        part = "full" if (has_head or not is_seg) else "backbone"
+    if part not in ("full", "backbone"):
+        raise ValueError(f"unknown part {part!r}; valid: auto, full, backbone")
+
+    report = ImportReport(part=part)
+    pending: dict[str, list] = {name: layer.get_weights() for name, layer in layers.items()}
+    assigned: set[tuple[str, int]] = set()
+    unexpected, mismatched = [], []
+    for key, value in state.items():
+        layer_name, param = _layer_and_param(key)
+        layer = layers.get(layer_name)
+        if layer is None:
+            (report.skipped if _known_unused(key, is_seg) else unexpected).append(key)
+            continue
+        try:
+            index, converted = _to_keras(layer, param, np.asarray(value, dtype=np.float32))
+        except KeyError:
+            unexpected.append(key)
+            continue
+        target = pending[layer_name][index]
+        if converted.shape != target.shape:
+            mismatched.append(f"{key}: checkpoint {tuple(value.shape)} (Keras layout "
+                              f"{converted.shape}) vs model {target.shape}")
+            continue
+        pending[layer_name][index] = converted
+        assigned.add((layer_name, index))
+        report.loaded.append(key)
+
+    required = [name for name in layers
+                if part == "full" or name.startswith(BACKBONE_PREFIXES)]
+    missing = [f"{name}[{i}]" for name in required
+               for i in range(len(pending[name])) if (name, i) not in assigned]
+    problems = []
+    if mismatched:
+        problems.append(f"shape mismatch: {'; '.join(mismatched)}")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected key(s): {', '.join(unexpected[:20])}")
+    if missing:
+        problems.append(f"{len(missing)} model weight(s) missing from the checkpoint: "
+                        f"{', '.join(missing[:20])}")
+    if mismatched or (strict and problems):
+        raise CheckpointError("; ".join(problems))
+    for name, values in pending.items():
+        if any((name, i) in assigned for i in range(len(values))):
+            layers[name].set_weights(values)
+    return report

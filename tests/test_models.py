@@ -1,0 +1,150 @@
+"""The model zoo: shapes, graphs, presets, tf_keras twin, save/load, LiteRT ops, MACs/params."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+from stdc_tf.models import PRESETS, build_model, build_stdc_seg, get_preset, inference_model
+from stdc_tf.models.io import load_keras, save_keras
+from stdc_tf.models.summary import summarize
+
+
+def _image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(1, h, w, 3)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def seg():
+    return build_model("stdc1_seg50", num_classes=5)
+
+
+@pytest.mark.parametrize("hw", [(64, 128), (72, 100), (45, 61)])
+def test_any_input_size(seg, hw):
+    out = seg(_image(*hw), training=False)
+    assert set(out) == {"out", "out16", "out32", "detail8"}
+    for key in ("out", "out16", "out32"):
+        assert out[key].shape == (1, *hw, 5)
+    # stride-2 ops pad 1 on each side: every stage is ceil(h / 2)
+    h8, w8 = hw
+    for _ in range(3):
+        h8, w8 = -(-h8 // 2), -(-w8 // 2)
+    assert out["detail8"].shape == (1, h8, w8, 1)
+
+
+def test_stdc2_and_fixed_input_shape():
+    model = build_model("stdc2_seg75", num_classes=3, input_shape=(96, 160, 3))
+    assert model.input.shape[1:3] == (96, 160)
+    assert model(_image(96, 160), training=False)["out"].shape == (1, 96, 160, 3)
+
+
+def test_inference_graph_shares_weights_and_computes_only_the_main_head(seg):
+    infer = inference_model(seg)
+    x = _image(64, 96, seed=1)
+    np.testing.assert_allclose(infer(x, training=False), seg(x, training=False)["out"], atol=1e-6)
+    names = {layer.name for layer in infer.layers}
+    assert not any(n.startswith(("conv_out16", "conv_out32", "conv_out_sp")) for n in names)
+    assert infer.get_layer("conv_out.conv_out") is seg.get_layer("conv_out.conv_out")
+
+
+@pytest.mark.parametrize("strides", [(), (8,), (2, 4, 8), (16,)])
+def test_selectable_detail_heads(strides):
+    model = build_stdc_seg("stdc1", 4, (64, 64, 3), detail_strides=strides)
+    out = model(_image(64, 64), training=False)
+    assert {k for k in out if k.startswith("detail")} == {f"detail{s}" for s in strides}
+    for s in strides:
+        assert out[f"detail{s}"].shape == (1, 64 // s, 64 // s, 1)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match="valid presets: stdc1, stdc2, stdc1_seg50"):
+        get_preset("stdc3_seg50")
+    with pytest.raises(ValueError, match=r"detail stride\(s\) \[3\]"):
+        build_stdc_seg("stdc1", 19, detail_strides=(3,))
+    with pytest.raises(ValueError, match="unknown backbone 'stdc9'"):
+        build_stdc_seg("stdc9", 19)
+
+
+def test_presets_registry():
+    assert set(PRESETS) == {"stdc1", "stdc2", "stdc1_seg50", "stdc2_seg50", "stdc1_seg75",
+                            "stdc2_seg75"}
+    assert get_preset("stdc2_seg75").input_size == (768, 1536)
+    assert get_preset("stdc1_seg50").eval_scale == 0.5
+
+
+def test_tf_keras_builds_the_same_model():
+    import tf_keras
+
+    k3 = build_model("stdc1_seg50", num_classes=4, input_shape=(64, 96, 3))
+    k2 = build_model("stdc1_seg50", num_classes=4, input_shape=(64, 96, 3), k=tf_keras)
+    assert type(k2).__module__.startswith("tf_keras")
+    weighted = [layer for layer in k3.layers if layer.weights]
+    assert len(weighted) == len([layer for layer in k2.layers if layer.weights])
+    for layer in weighted:
+        k2.get_layer(layer.name).set_weights(layer.get_weights())
+    x = _image(64, 96, seed=2)
+    a, b = k3(x, training=False), k2(x, training=False)
+    for key in a:
+        np.testing.assert_allclose(np.asarray(a[key]), np.asarray(b[key]), atol=1e-5, rtol=1e-5)
+
+
+def test_keras_file_round_trip(seg, tmp_path):
+    path = save_keras(seg, tmp_path / "model.keras")
+    loaded = load_keras(path)
+    x = _image(64, 64, seed=3)
+    for key, value in seg(x, training=False).items():
+        np.testing.assert_array_equal(np.asarray(loaded(x, training=False)[key]), np.asarray(value))
+    assert not list(tmp_path.glob(".*tmp*")), "temporary files left behind"
+    with pytest.raises(ValueError, match="must end in .keras"):
+        save_keras(seg, tmp_path / "model.h5")
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="broken.keras: not a readable .keras model"):
+        load_keras(tmp_path / "broken.keras")
+
+
+def test_saved_model_serving_signature(seg, tmp_path):
+    infer = inference_model(seg)
+    infer.export(str(tmp_path / "sm"), format="tf_saved_model", verbose=False)
+    loaded = tf.saved_model.load(str(tmp_path / "sm"))
+    fn = loaded.signatures["serving_default"]
+    x = _image(64, 64, seed=4)
+    (out,) = fn(tf.constant(x)).values()
+    np.testing.assert_allclose(out.numpy(), infer(x, training=False), atol=1e-5)
+
+
+def test_custom_layers_become_builtin_litert_ops(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    infer = inference_model(build_model("stdc1_seg50", num_classes=3, input_shape=(64, 64, 3)))
+    converter = tf.lite.TFLiteConverter.from_keras_model(infer)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    interp = Interpreter(model_content=converter.convert(),
+                         experimental_op_resolver_type=__import__(
+                             "ai_edge_litert.interpreter", fromlist=["OpResolverType"]
+                         ).OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ops = {op["op_name"] for op in interp._get_ops_details()}
+    assert {"RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "PAD", "AVERAGE_POOL_2D"} <= ops
+    assert not any(op.startswith("Flex") for op in ops)
+    interp.allocate_tensors()
+    x = _image(64, 64, seed=5)
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    got = interp.get_tensor(interp.get_output_details()[0]["index"])
+    ref = np.asarray(infer(x, training=False))
+    assert np.abs(got - ref).max() / np.abs(ref).max() < 1e-4
+
+
+@pytest.mark.parametrize("preset,macs,params", [("stdc1", 806.1e6, 8.444e6),
+                                                ("stdc2", 1437.1e6, 12.474e6)])
+def test_classifier_macs_and_params_match_the_reference(preset, macs, params):
+    total_params, total_macs = summarize(build_model(preset), get_preset(preset).backbone)["total"]
+    assert abs(total_macs - macs) / macs < 0.005
+    assert abs(total_params - params) / params < 0.005
+
+
+def test_segmentation_inference_path_macs():
+    model = inference_model(build_model("stdc1_seg50", input_shape=(512, 1024, 3)))
+    params, macs = summarize(model, "stdc1")["total"]
+    assert abs(macs - 16.86e9) / 16.86e9 < 0.005
+    assert abs(params - 8.275e6) / 8.275e6 < 0.005
