@@ -12,7 +12,10 @@ auto-detected): the backbone is filled, the heads keep their initialization.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # keep TensorFlow's C++ start-up logs out
 
 
 def main(argv=None) -> int:

@@ -29,6 +29,10 @@ def atomic_output(path: str | os.PathLike, directory: bool = False) -> Iterator[
         tmp.unlink()
     try:
         yield tmp
+        if tmp.is_file():   # mkstemp makes 0600 files: give the usual umask-based mode
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         if directory and path.is_dir():
             shutil.rmtree(path)
         os.replace(tmp, path)

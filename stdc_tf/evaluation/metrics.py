@@ -37,19 +37,31 @@ def confusion_matrix(labels: np.ndarray, preds: np.ndarray, num_classes: int,
         raise ValueError(f"labels and predictions differ in size: {labels.size} vs {preds.size}")
     keep = labels != ignore_index
     labels, preds = labels[keep], preds[keep]
-    bad = (labels < 0) | (labels >= num_classes)
-    if bad.any():
-        raise ValueError(f"label value {int(labels[bad][0])} is outside 0..{num_classes - 1} "
+    bad = first_invalid(labels, num_classes)
+    if bad is not None:
+        raise ValueError(f"label value {bad} is outside 0..{num_classes - 1} "
                          f"and is not the ignore index {ignore_index}")
+    bad = first_invalid(preds, num_classes, ignore_index if void_predictions else None)
+    if bad is not None:
+        allowed = f" or the ignore value {ignore_index}" if void_predictions else ""
+        raise ValueError(f"prediction value {bad} is outside 0..{num_classes - 1}{allowed}")
     columns = num_classes + 1 if void_predictions else num_classes
     if void_predictions:
         preds = np.where(preds == ignore_index, num_classes, preds)
-    bad = (preds < 0) | (preds >= columns)
-    if bad.any():
-        allowed = f" or the ignore value {ignore_index}" if void_predictions else ""
-        raise ValueError(f"prediction value {int(preds[bad][0])} is outside 0..{num_classes - 1}{allowed}")
     return np.bincount(labels * columns + preds,
                        minlength=num_classes * columns).reshape(num_classes, columns)
+
+
+def first_invalid(values: np.ndarray, num_classes: int, also_valid: int | None = None) -> int | None:
+    """The first value that is neither a class index nor ``also_valid``; ``None`` if all are valid.
+
+    For naming the offending value (and, at the call site, the file) in an error.
+    """
+    values = np.asarray(values)
+    bad = (values < 0) | (values >= num_classes)
+    if also_valid is not None:
+        bad &= values != also_valid
+    return int(values[bad][0]) if bad.any() else None
 
 
 def iou_per_class(hist: np.ndarray) -> np.ndarray:

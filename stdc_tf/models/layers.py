@@ -26,10 +26,12 @@ RESIZE_MODES = ("nearest", "bilinear")
 def resize_like(x: tf.Tensor, size: tf.Tensor, mode: str) -> tf.Tensor:
     """Resize NHWC ``x`` to ``size`` (h, w) with the reference's semantics."""
     if mode == "nearest":
-        return tf.compat.v1.image.resize_nearest_neighbor(
-            x, size, align_corners=False, half_pixel_centers=False)
+        return tf.raw_ops.ResizeNearestNeighbor(
+            images=x, size=size, align_corners=False, half_pixel_centers=False)
     if mode == "bilinear":
-        return tf.compat.v1.image.resize_bilinear(x, size, align_corners=True)
+        out = tf.raw_ops.ResizeBilinear(images=x, size=size, align_corners=True,
+                                        half_pixel_centers=False)
+        return tf.cast(out, x.dtype)   # the op always returns float32
     raise ValueError(f"unknown resize mode {mode!r}; valid: {', '.join(RESIZE_MODES)}")
 
 

@@ -1,0 +1,183 @@
+"""Dataset readers: turn a dataset folder into a list of (image, label) file pairs.
+
+Readers only look at file names; decoding and checking the files is the input pipeline's job
+(:mod:`stdc_tf.data.pipeline`), so listing a large dataset stays instant.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from stdc_tf.data.labels import (CAMVID, CITYSCAPES, IGNORE_INDEX, DatasetInfo, camvid_label_lut,
+                                 cityscapes_label_lut, remap_ignore_lut)
+
+DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+_SHOW_UNMATCHED = 5
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: Path
+    label: Path
+
+
+@dataclass(frozen=True)
+class SegDataset:
+    """One split of a dataset: its file pairs, its classes and how to map its label values.
+
+    ``label_lut`` (uint8[256]) maps a raw label PNG value to a class index or 255; ``None`` means
+    the values already are class indices with 255 as ignore.
+    """
+
+    samples: list[Sample]
+    info: DatasetInfo
+    label_lut: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+
+def load_dataset(name: str, root: str | Path, split: str, **kwargs) -> SegDataset:
+    """List the ``split`` of dataset ``name`` stored at ``root``.
+
+    ``kwargs`` go to the reader; only ``synthetic`` takes any (those of
+    :func:`stdc_tf.data.synthetic.generate`, e.g. ``num_train``, ``height``, ``seed``).
+    """
+    if name not in _READERS:
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    root = Path(root)
+    if not root.is_dir() and name != "synthetic":
+        raise FileNotFoundError(f"dataset root {root} does not exist (dataset {name!r})")
+    dataset = _READERS[name](root, split, **kwargs)
+    if not dataset.samples:
+        raise ValueError(f"split {split!r} of dataset {name!r} at {root} holds no images")
+    return dataset
+
+
+def _require_dir(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        raise FileNotFoundError(f"{what} folder {path} does not exist")
+    return path
+
+
+def _split_dirs(top: Path, split: str) -> list[Path]:
+    """``top/split``, or ``top/train`` + ``top/val`` for a ``trainval`` split with no folder."""
+    if split == "trainval" and not (top / split).is_dir():
+        return [_require_dir(top / s, "split") for s in ("train", "val")]
+    return [_require_dir(top / split, "split")]
+
+
+def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path) -> list[Sample]:
+    """Match images and labels by key; any file without a partner is an error."""
+    problems = []
+    for what, mine, theirs in (("images without a label", images, labels),
+                               ("labels without an image", labels, images)):
+        lonely = sorted(str(mine[k]) for k in mine.keys() - theirs.keys())
+        if lonely:
+            shown = ", ".join(lonely[:_SHOW_UNMATCHED])
+            more = f" (+{len(lonely) - _SHOW_UNMATCHED} more)" if len(lonely) > _SHOW_UNMATCHED else ""
+            problems.append(f"{len(lonely)} {what}: {shown}{more}")
+    if problems:
+        raise ValueError(f"unmatched files under {where}: " + "; ".join(problems))
+    return [Sample(images[k], labels[k]) for k in sorted(images)]
+
+
+def _by_stem(files: Iterable[Path], suffix: str = "", drop: str = "") -> dict[str, Path]:
+    """Key files by their name minus ``drop`` (a name ending), keeping those ending in ``suffix``."""
+    keyed = {}
+    for f in files:
+        if f.is_file() and f.name.endswith(suffix) and f.suffix.lower() in IMAGE_SUFFIXES:
+            keyed[f.name[:-len(drop)] if drop else f.stem] = f
+    return keyed
+
+
+def _cityscapes(root: Path, split: str) -> SegDataset:
+    """``leftImg8bit/{split}/{city}/*_leftImg8bit.png`` + ``gtFine/{split}/{city}/*_gtFine_labelIds.png``."""
+    samples = []
+    for image_dir, label_dir in zip(_split_dirs(root / "leftImg8bit", split),
+                                    _split_dirs(root / "gtFine", split)):
+        images = _by_stem(image_dir.glob("*/*"), "_leftImg8bit.png", "_leftImg8bit.png")
+        labels = _by_stem(label_dir.glob("*/*"), "_gtFine_labelIds.png", "_gtFine_labelIds.png")
+        samples += _pair(images, labels, image_dir.parent.parent)
+    return SegDataset(samples, CITYSCAPES, cityscapes_label_lut())
+
+
+def _camvid(root: Path, split: str) -> SegDataset:
+    """``{split}/`` images paired by stem with ``{split}annot/`` labels (SegNet's layout)."""
+    splits = ["train", "val"] if split == "trainval" and not (root / split).is_dir() else [split]
+    samples = []
+    for s in splits:
+        images = _by_stem(_require_dir(root / s, "split").iterdir())
+        labels = _by_stem(_require_dir(root / f"{s}annot", "label").iterdir())
+        samples += _pair(images, labels, root)
+    return SegDataset(samples, CAMVID, camvid_label_lut())
+
+
+def read_class_file(root: Path) -> tuple[DatasetInfo, int]:
+    """Parse ``root/classes.yaml`` (or ``.yml``/``.json``); returns the info and the raw ignore value.
+
+    Format (YAML shown; JSON is the same structure)::
+
+        name: my_dataset          # optional, defaults to the folder name
+        ignore_index: 255         # optional: the label value that means "not scored"
+        classes:                  # in class-index order: label value i is classes[i]
+          - {name: road, color: [128, 64, 128]}
+          - {name: car,  color: [0, 0, 142]}
+    """
+    candidates = [root / f"classes.{ext}" for ext in ("yaml", "yml", "json")]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"folder dataset {root} needs a class file: {candidates[0].name} "
+                                f"or {candidates[2].name}")
+    text = path.read_text()
+    spec = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        classes = spec["classes"]
+        names = tuple(str(c["name"]) for c in classes)
+        palette = tuple(tuple(int(v) for v in c["color"]) for c in classes)
+        raw_ignore = int(spec.get("ignore_index", IGNORE_INDEX))
+        name = str(spec.get("name", root.name))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: expected 'classes: [{{name: ..., color: [r, g, b]}}, ...]' "
+                         f"and an optional integer 'ignore_index' ({type(e).__name__}: {e})") from None
+    if not names or any(len(c) != 3 or not all(0 <= v <= 255 for v in c) for c in palette):
+        raise ValueError(f"{path}: needs at least one class, each with an RGB 'color' of three 0..255 values")
+    if not 0 <= raw_ignore <= 255 or raw_ignore < len(names):
+        raise ValueError(f"{path}: ignore_index {raw_ignore} must be in {len(names)}..255 "
+                         f"(not a class index and storable in a label PNG)")
+    return DatasetInfo(name, names, palette), raw_ignore
+
+
+def _folder(root: Path, split: str) -> SegDataset:
+    """``images/`` + ``labels/`` (label PNG values = class indices), paired by file stem.
+
+    With split subfolders (``images/{split}``, ``labels/{split}``) the split picks one; a flat
+    ``images/`` folder (no subfolders) is one set of files that every split name reads.
+    """
+    info, raw_ignore = read_class_file(root)
+    image_dir, label_dir = _require_dir(root / "images", "image"), _require_dir(root / "labels", "label")
+    if any(p.is_dir() for p in image_dir.iterdir()):
+        image_dir = _require_dir(image_dir / split, "split")
+        label_dir = _require_dir(label_dir / split, "split")
+    images = _by_stem(image_dir.iterdir())
+    labels = _by_stem(p for p in label_dir.iterdir() if p.suffix.lower() == ".png")
+    lut = None if raw_ignore == IGNORE_INDEX else remap_ignore_lut(raw_ignore)
+    return SegDataset(_pair(images, labels, root), info, lut)
+
+
+def _synthetic(root: Path, split: str, **generate_kwargs) -> SegDataset:
+    """The built-in synthetic street scenes (generated at ``root`` on first use)."""
+    from stdc_tf.data.synthetic import generate
+
+    return _cityscapes(generate(root, **generate_kwargs), split)
+
+
+_READERS: dict[str, Callable[..., SegDataset]] = {
+    "cityscapes": _cityscapes, "camvid": _camvid, "folder": _folder, "synthetic": _synthetic,
+}

@@ -1,0 +1,237 @@
+"""tf.data input pipelines: the reference's training augmentation and full-resolution evaluation.
+
+Files are decoded with OpenCV/PIL inside ``tf.numpy_function`` (so a bad file can be reported by
+name) and augmented with TF ops in parallel. Every random draw is a stateless op seeded from
+``(seed, input pipeline, element number)``, so the same seed gives the same batches, whatever the
+number of parallel calls.
+
+Bad files raise :class:`DataError` inside the pipeline. TensorFlow re-raises it as a
+``tf.errors.OpError`` whose text holds the original one-line message; iterate through
+:func:`iterate_with_clear_errors` to get the :class:`DataError` itself back.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from stdc_tf.data.datasets import SegDataset
+from stdc_tf.data.labels import IGNORE_INDEX
+from stdc_tf.models.preprocessing import normalize
+
+log = logging.getLogger(__name__)
+
+REFERENCE_SCALES = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
+JITTER_RANGE = (0.5, 1.5)   # brightness, contrast and saturation factors
+_GRAY_WEIGHTS = (0.299, 0.587, 0.114)   # PIL's "L" conversion
+
+
+class DataError(ValueError):
+    """An input file is missing, unreadable or inconsistent with its partner."""
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file to uint8 RGB ``[H, W, 3]`` (grayscale is expanded, 16 bit reduced)."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as e:
+        raise DataError(f"cannot read image {path}: {e.strerror or e}") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise DataError(f"cannot decode image {path}: corrupt or not an image file")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_label(path: str | Path, label_lut: np.ndarray | None) -> np.ndarray:
+    """Decode a label PNG to uint8 ``[H, W]`` class indices (255 = ignore) via ``label_lut``.
+
+    PIL, not OpenCV: OpenCV expands palette ("P" mode) PNGs to colours, losing the indices.
+    """
+    try:
+        with Image.open(path) as im:
+            mode = im.mode
+            label = np.asarray(im) if mode in ("L", "P") else None
+    except (OSError, SyntaxError, ValueError) as e:   # PIL reports truncated files as SyntaxError too
+        raise DataError(f"cannot read label {path}: {e}") from None
+    if label is None:
+        raise DataError(f"label {path} has PIL mode {mode!r}; expected a single-channel 8-bit "
+                        f"PNG of label ids (mode 'L' or 'P')")
+    return label_lut[label] if label_lut is not None else label
+
+
+def _load_pair(image_path: bytes, label_path: bytes, label_lut: np.ndarray | None,
+               num_classes: int, skip_bad: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check one sample; a skipped bad sample comes back as empty arrays."""
+    image_path, label_path = image_path.decode(), label_path.decode()
+    try:
+        image = read_image(image_path)
+        label = read_label(label_path, label_lut)
+        if image.shape[:2] != label.shape:
+            raise DataError(f"label {label_path} is {label.shape[0]}x{label.shape[1]} (HxW) but "
+                            f"its image {image_path} is {image.shape[0]}x{image.shape[1]}")
+        bad = (label >= num_classes) & (label != IGNORE_INDEX)
+        if bad.any():
+            raise DataError(f"label {label_path} holds value {int(label[bad][0])}, which is neither "
+                            f"a class index (0..{num_classes - 1}) nor the ignore value {IGNORE_INDEX}")
+    except DataError as e:
+        if not skip_bad:
+            raise
+        log.warning("skipping bad sample: %s", e)
+        return np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.uint8)
+    return image, label
+
+
+def _decoded(files: tf.data.Dataset, ds: SegDataset, skip_bad: bool) -> tf.data.Dataset:
+    """``(key, image_path, label_path)`` → ``(key, uint8 image [H,W,3], uint8 label [H,W,1])``."""
+    def load(key, image_path, label_path):
+        image, label = tf.numpy_function(
+            lambda i, l: _load_pair(i, l, ds.label_lut, ds.info.num_classes, skip_bad),
+            [image_path, label_path], [tf.uint8, tf.uint8], stateful=False)
+        image.set_shape([None, None, 3])
+        label.set_shape([None, None])
+        return key, image, label[..., None]
+
+    decoded = files.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if skip_bad:
+        decoded = decoded.filter(lambda key, image, label: tf.size(label) > 0)
+    return decoded
+
+
+def _file_tensors(ds: SegDataset, shard: int = 0, num_shards: int = 1) -> tuple[tf.Tensor, tf.Tensor]:
+    samples = ds.samples[shard::num_shards]
+    if not samples:
+        raise ValueError(f"input pipeline {shard} of {num_shards} gets no files: the dataset has "
+                         f"only {len(ds.samples)} samples")
+    return (tf.constant([str(s.image) for s in samples]), tf.constant([str(s.label) for s in samples]))
+
+
+def color_jitter(image: tf.Tensor, seed: tf.Tensor,
+                 factor_range: tuple[float, float] = JITTER_RANGE) -> tf.Tensor:
+    """PIL ImageEnhance Brightness → Contrast → Color, each factor uniform in ``factor_range``.
+
+    Float math, clipped to 0..255 after each step like PIL (which also rounds to uint8 there).
+    """
+    lo, hi = factor_range
+    b, c, s = tf.unstack(tf.random.stateless_uniform([3], seed, lo, hi))
+    gray = lambda x: tf.tensordot(x, tf.constant(_GRAY_WEIGHTS), axes=[[-1], [0]])[..., None]
+    blend = lambda base, x, f: tf.clip_by_value(base + f * (x - base), 0.0, 255.0)
+    image = tf.clip_by_value(image * b, 0.0, 255.0)
+    image = blend(tf.reduce_mean(gray(image)), image, c)
+    return blend(gray(image), image, s)
+
+
+def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tuple[int, int],
+             scales: tf.Tensor, base_size: tuple[int, int] | None) -> tuple[tf.Tensor, tf.Tensor]:
+    """Colour jitter → horizontal flip → random scale → (up-resize if small) → random crop."""
+    seeds = tf.random.experimental.stateless_split(seed, 5)
+    image = color_jitter(tf.cast(image, tf.float32), seeds[0])
+
+    flip = tf.random.stateless_uniform([], seeds[1]) < 0.5
+    image = tf.cond(flip, lambda: tf.reverse(image, [1]), lambda: image)
+    label = tf.cond(flip, lambda: tf.reverse(label, [1]), lambda: label)
+
+    base = tf.constant(base_size, tf.float32) if base_size else tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.gather(scales, tf.random.stateless_uniform([], seeds[2], 0, len(scales), tf.int32))
+    size = tf.cast(base * scale, tf.int32)   # int() truncation, as the reference
+    crop = tf.constant(crop_size, tf.int32)
+    small = tf.reduce_any(size < crop)
+    # Reference: size * (crop / short side) + 1; the max ratio also covers crops of another aspect.
+    up = tf.reduce_max(tf.cast(crop, tf.float32) / tf.cast(size, tf.float32))
+    size = tf.where(small, tf.cast(tf.cast(size, tf.float32) * up + 1.0, tf.int32), size)
+    image = tf.image.resize(image, size, "bilinear", antialias=True)
+    label = tf.image.resize(label, size, "nearest")
+
+    offset = tf.cast(tf.random.stateless_uniform([2], seeds[3]) * tf.cast(size - crop, tf.float32),
+                     tf.int32)
+    image = tf.slice(image, tf.concat([offset, [0]], 0), tf.concat([crop, [3]], 0))
+    label = tf.slice(label, tf.concat([offset, [0]], 0), tf.concat([crop, [1]], 0))
+    image.set_shape([*crop_size, 3])
+    label.set_shape([*crop_size, 1])
+    return normalize(image), tf.cast(label[..., 0], tf.int32)
+
+
+def _epoch_order(num_files: int, seed: int, repeat: bool) -> tf.data.Dataset:
+    """File indices, reshuffled every epoch by a stateless shuffle seeded with (seed, epoch)."""
+    epochs = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
+    return epochs.flat_map(lambda epoch: tf.data.Dataset.from_tensor_slices(
+        tf.random.experimental.stateless_shuffle(tf.range(num_files, dtype=tf.int64),
+                                                 tf.stack([tf.constant(seed, tf.int64), epoch]))))
+
+
+def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = (512, 1024),
+                  scales: Sequence[float] = REFERENCE_SCALES, base_size: tuple[int, int] | None = None,
+                  seed: int = 0, skip_bad_samples: bool = False,
+                  input_context: tf.distribute.InputContext | None = None,
+                  repeat: bool = True) -> tf.data.Dataset:
+    """Shuffled, augmented ``(float32 [B,h,w,3] normalized images, int32 [B,h,w] labels)`` batches.
+
+    The reference recipe (colour jitter, flip, random scale, crop; see :func:`_augment`) with
+    these deviations from its PIL ops: bilinear resizing is TF's antialiased bilinear (PIL's
+    BILINEAR also antialiases when shrinking, but its filter support differs slightly); the
+    jittered image stays float instead of being rounded to uint8 after each step; and a scaled
+    image smaller than the crop is up-resized by the larger of the two crop/size ratios (the
+    reference uses the short side's ratio, which is the same for crops of the image's aspect).
+
+    ``scales`` are relative to ``base_size`` (h, w): every image is resized to ``int(s * base)``;
+    ``None`` uses each image's own size (the reference's base is its 1024x2048 input).
+    ``batch_size`` is per input pipeline: with ``input_context`` (from
+    ``distribute_datasets_from_function``) pass ``input_context.get_per_replica_batch_size(global)``.
+    The file list is sharded by ``input_context.input_pipeline_id``. Incomplete batches are
+    dropped, as the reference's loader does.
+    """
+    shard, num_shards = ((input_context.input_pipeline_id, input_context.num_input_pipelines)
+                         if input_context else (0, 1))
+    images, labels = _file_tensors(ds, shard, num_shards)
+    scales = tf.constant(scales, tf.float32)
+    base_seed = tf.constant([seed, shard], tf.int64)
+
+    files = _epoch_order(len(images), seed, repeat).enumerate().map(
+        lambda k, i: (k, images[i], labels[i]))
+
+    def augment(k, image, label):
+        element_seed = tf.random.experimental.stateless_fold_in(base_seed, k)
+        return _augment(image, label, element_seed, crop_size, scales, base_size)
+
+    return (_decoded(files, ds, skip_bad_samples)
+            .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch_size, drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def eval_dataset(ds: SegDataset, batch_size: int = 1, skip_bad_samples: bool = False) -> tf.data.Dataset:
+    """``(uint8 [B,H,W,3] un-normalized images, int32 [B,H,W] labels)`` at full resolution, in order.
+
+    Images stay uint8 so that the evaluator can resize them the way it wants before
+    normalizing. All images of a batch must share a size; batch 1 always works.
+    """
+    images, labels = _file_tensors(ds)
+    files = tf.data.Dataset.from_tensor_slices((tf.range(len(images), dtype=tf.int64), images, labels))
+    return (_decoded(files, ds, skip_bad_samples)
+            .map(lambda k, image, label: (image, tf.cast(label[..., 0], tf.int32)))
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+_DATA_ERROR = re.compile(re.escape(DataError.__name__) + r": ([^\n]*)")
+
+
+def iterate_with_clear_errors(iterable: Iterable) -> Iterator:
+    """Iterate a pipeline, turning TF's wrapped :class:`DataError` back into a ``DataError``."""
+    iterator = iter(iterable)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except tf.errors.OpError as e:
+            found = _DATA_ERROR.search(e.message)
+            if found is None:
+                raise
+            raise DataError(found.group(1)) from None
+        yield item

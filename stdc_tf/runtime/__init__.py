@@ -1,0 +1,9 @@
+"""Runtimes behind one :class:`Predictor` interface: Keras, SavedModel, LiteRT, ONNX (+ registered)."""
+from stdc_tf.runtime.predictors import (OUTPUT_KINDS, KerasPredictor, LiteRTPredictor, ModelIO,
+                                        ModelLoadError, OnnxPredictor, Predictor, PredictorKind,
+                                        SavedModelPredictor, load_predictor, predictor_kinds,
+                                        register_predictor)
+
+__all__ = ["OUTPUT_KINDS", "KerasPredictor", "LiteRTPredictor", "ModelIO", "ModelLoadError",
+           "OnnxPredictor", "Predictor", "PredictorKind", "SavedModelPredictor", "load_predictor",
+           "predictor_kinds", "register_predictor"]

@@ -1,0 +1,62 @@
+"""A training process for the distribution tests (run as a script, one per worker/strategy).
+
+    python tests/distributed_worker.py OUT.npz CONFIG_JSON [--cpu-replicas N] [--fixed-batch]
+
+Trains with the library's Trainer and writes the final weights (and, with --fixed-batch, the
+loss terms of one step on a fixed duplicated batch) to OUT.npz.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("config")
+    parser.add_argument("--cpu-replicas", type=int, default=1)
+    parser.add_argument("--fixed-batch", action="store_true")
+    args = parser.parse_args()
+
+    from stdc_tf.training.strategy import split_cpu
+    if "TF_CONFIG" not in os.environ:
+        split_cpu(2)   # both single-process runs see the same devices; --cpu-replicas picks
+
+    import numpy as np
+    import tensorflow as tf
+
+    from stdc_tf.data.pipeline import train_dataset
+
+    from stdc_tf.training.config import load_config
+    from stdc_tf.training.strategy import make_strategy
+    from stdc_tf.training.trainer import Trainer
+
+    cfg = load_config(**json.loads(args.config))
+    strategy = (make_strategy(cfg.strategy) if cfg.strategy == "multi_worker" else
+                tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if args.cpu_replicas == 2
+                else tf.distribute.OneDeviceStrategy("/cpu:0"))
+    trainer = Trainer(cfg, strategy, verbose=False)
+    result = {}
+    if args.fixed_batch:
+        # the same two images twice: each replica's half equals the whole batch's statistics
+        images, labels = next(iter(train_dataset(trainer.train_data, 2, tuple(cfg.crop_size),
+                                                 [1.0], seed=1)))
+        data = tf.data.Dataset.from_tensors((tf.concat([images, images], 0),
+                                             tf.concat([labels, labels], 0)))
+        batch = next(iter(strategy.experimental_distribute_dataset(data)))
+        terms = trainer._distributed_step(batch)
+        result.update({f"loss/{k}": float(v) for k, v in terms.items()})
+    else:
+        trainer.fit()
+    result.update({f"w/{v.path}": v.numpy() for v in trainer.model.weights})
+    np.savez(args.out, **result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

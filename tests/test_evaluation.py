@@ -1,0 +1,291 @@
+"""The evaluation protocol, prediction-folder scoring (against cityscapesscripts), reports, CLI.
+
+The protocol tests use a "colour" dataset that a 1x1 convolution solves exactly: every 8x8
+block is pure red, green or blue and its class is that channel, so any deviation from 100 %
+is a bug in the protocol (a flip not undone, logits resized wrongly, pixels miscounted).
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, run_cli
+from stdc_tf.data.datasets import load_dataset
+from stdc_tf.data.labels import cityscapes_label_lut
+from stdc_tf.evaluation.evaluator import EvaluationError, evaluate
+from stdc_tf.evaluation.predictions import score_predictions
+from stdc_tf.evaluation.report import write_report
+from stdc_tf.runtime import load_predictor
+
+COLOR_CLASSES = ("red", "green", "blue")
+COLOR_SIZE = (32, 48)
+BLOCK = 8
+
+
+def make_color_dataset(root: Path, num: int = 6, seed: int = 0) -> Path:
+    """A ``folder`` dataset of pure-colour blocks; the top row of every label is ignored (255)."""
+    rng = np.random.default_rng(seed)
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    (root / "classes.json").write_text(json.dumps({"classes": [
+        {"name": n, "color": c} for n, c in zip(COLOR_CLASSES, np.eye(3, dtype=int).tolist())]}))
+    h, w = COLOR_SIZE
+    for i in range(num):
+        label = np.kron(rng.integers(0, 3, (h // BLOCK, w // BLOCK)),
+                        np.ones((BLOCK, BLOCK), int)).astype(np.uint8)
+        image = (np.eye(3)[label] * 255).astype(np.uint8)
+        label[0] = 255
+        cv2.imwrite(str(root / "images" / f"img_{i}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(root / "labels" / f"img_{i}.png"), label)
+    return root
+
+
+def color_model(input_shape=(None, None, 3), batch_size: int | None = None, classes: int = 3,
+                argmax: bool = False):
+    """logits = the normalized RGB channels (a 1x1 identity convolution): solves the colour data."""
+    import keras
+    import tensorflow as tf
+
+    inputs = keras.Input(input_shape, batch_size=batch_size)
+    conv = keras.layers.Conv2D(classes, 1, use_bias=False)
+    outputs = conv(inputs)
+    conv.set_weights([np.eye(3, classes, dtype=np.float32)[None, None]])
+    if argmax:   # tf.argmax: keras.ops.argmax lowers to ops that LiteRT has no builtin for
+        outputs = keras.layers.Lambda(lambda t: tf.argmax(t, axis=-1, output_type=tf.int32))(outputs)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def color_data(tmp_path_factory):
+    return load_dataset("folder", make_color_dataset(tmp_path_factory.mktemp("color")), "val")
+
+
+# ---- protocol ----
+
+@pytest.mark.parametrize("scales, flip, batch_size, at_least", [
+    (None, False, 1, 1.0), ([1.0], True, 2, 1.0), ([0.5], False, 1, 0.9),
+    ([0.5, 1.0, 1.5], True, 3, 0.95)])
+def test_protocol_on_a_model_that_solves_the_data(color_data, scales, flip, batch_size, at_least):
+    """Exact at scale 1 (with flip too: flipped logits must be flipped back, or half the pixels
+    would disagree); nearly exact at other scales (block edges blur)."""
+    result = evaluate(load_predictor(color_model()), color_data, scales, flip, batch_size,
+                      progress=False)
+    assert result.summary["mIoU"] >= at_least
+    assert result.num_images == 6
+    h, w = COLOR_SIZE
+    assert result.summary["num_pixels"] == 6 * (h - 1) * w   # every non-ignored pixel, once
+    assert result.protocol["scales"] == list(scales or [1.0]) and result.protocol["flip"] == flip
+    assert result.images_per_s > 0 and result.model_images_per_s > 0
+
+
+def test_fixed_size_model_gets_images_resized_to_its_input(color_data, caplog):
+    h, w = COLOR_SIZE
+    predictor = load_predictor(color_model((h // 2, w // 2, 3)))
+    assert predictor.input_size == (h // 2, w // 2)
+    warnings = lambda: [r.getMessage() for r in caplog.records if r.name == "stdc_tf.evaluation.evaluator"]
+    with caplog.at_level(logging.WARNING):
+        result = evaluate(predictor, color_data, progress=False)
+        assert result.summary["mIoU"] >= 0.9 and result.protocol["scales"] is None
+        assert warnings() == []   # no scale asked for: the input size is the protocol
+        evaluate(predictor, color_data, [1.0], progress=False)
+    assert len(warnings()) == 1   # once per evaluation, not per image
+    assert f"takes {h // 2}x{w // 2} inputs; scale 1 of {h}x{w} images" in warnings()[0]
+    with pytest.raises(EvaluationError, match="fixed 16x24 input.*multi-scale"):
+        evaluate(predictor, color_data, [0.5, 1.0], progress=False)
+
+
+def test_class_map_output_is_scored_single_scale_only(color_data):
+    predictor = load_predictor(color_model(argmax=True))
+    assert predictor.output_kind == "classes"
+    result = evaluate(predictor, color_data, [0.5], progress=False)
+    assert result.summary["mIoU"] >= 0.9 and "nearest" in result.protocol["output_resize"]
+    with pytest.raises(EvaluationError, match="class map"):
+        evaluate(predictor, color_data, [1.0], flip=True, progress=False)
+
+
+def test_model_with_other_classes_than_the_dataset_is_an_error(color_data):
+    with pytest.raises(EvaluationError, match="outputs 4 classes but dataset .* has 3"):
+        evaluate(load_predictor(color_model(classes=4)), color_data, progress=False)
+
+
+def test_label_value_outside_the_classes_names_file_and_value(tmp_path):
+    root = make_color_dataset(tmp_path / "bad", num=2)
+    bad = root / "labels" / "img_1.png"
+    label = cv2.imread(str(bad), cv2.IMREAD_UNCHANGED)
+    label[5, 5] = 7
+    cv2.imwrite(str(bad), label)
+    data = load_dataset("folder", root, "val")
+    with pytest.raises(ValueError, match=f"{bad}.*value 7"):
+        evaluate(load_predictor(color_model()), data, progress=False)
+    labels_as_predictions = tmp_path / "pred"
+    shutil.copytree(root / "labels", labels_as_predictions)
+    with pytest.raises(ValueError, match=f"{bad}.*value 7"):
+        score_predictions(labels_as_predictions, data, progress=False)
+
+
+# ---- prediction folders ----
+
+CS_IDS = [i for i in range(34) if i != 31]   # every Cityscapes labelId but "train" (absent)
+CS_SIZE = (24, 40)
+
+
+@pytest.fixture(scope="module")
+def cityscapes_preds(tmp_path_factory):
+    """A Cityscapes-layout val split (2 cities, 5 images) and noisy predictions of it, written
+    twice: labelIds named ``*_leftImg8bit.png`` in city folders, trainIds named ``*_pred.png``."""
+    root = tmp_path_factory.mktemp("cityscapes")
+    rng = np.random.default_rng(1)
+    h, w = CS_SIZE
+    lut = cityscapes_label_lut()
+    for i in range(5):
+        city = ("aachen", "bonn")[i % 2]
+        stem = f"{city}_{i:06d}_000019"
+        gt = np.kron(rng.choice(CS_IDS, (h // 4, w // 4)), np.ones((4, 4), int)).astype(np.uint8)
+        pred = np.where(rng.random(gt.shape) < 0.3, rng.choice(CS_IDS, gt.shape), gt).astype(np.uint8)
+        image = np.zeros((h, w, 3), np.uint8)
+        for sub, name, array in (("gtFine/val", f"{stem}_gtFine_labelIds.png", gt),
+                                 ("leftImg8bit/val", f"{stem}_leftImg8bit.png", image),
+                                 ("label_ids", f"{stem}_leftImg8bit.png", pred)):
+            (root / sub / city).mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(root / sub / city / name), array)
+        (root / "train_ids").mkdir(exist_ok=True)
+        cv2.imwrite(str(root / "train_ids" / f"{stem}_pred.png"), lut[pred])
+    return root
+
+
+def cityscapesscripts_scores(root: Path) -> dict:
+    """cityscapesscripts' own evaluator on the labelIds predictions (no env vars, no JSON file)."""
+    from cityscapesscripts.evaluation import evalPixelLevelSemanticLabeling as cs
+
+    args = copy.copy(cs.args)
+    args.evalInstLevelScore, args.JSONOutput, args.quiet = False, False, True
+    gts = sorted(str(p) for p in (root / "gtFine" / "val").glob("*/*_gtFine_labelIds.png"))
+    preds = [str(root / "label_ids" / Path(g).parent.name / Path(g).name.replace(
+        "_gtFine_labelIds", "_leftImg8bit")) for g in gts]
+    return cs.evaluateImgLists(preds, gts, args)
+
+
+@pytest.mark.parametrize("folder, ids", [("label_ids", "labelIds"), ("train_ids", "trainIds")])
+def test_prediction_folder_scores_equal_cityscapesscripts(cityscapes_preds, folder, ids):
+    data = load_dataset("cityscapes", cityscapes_preds, "val")
+    ours = score_predictions(cityscapes_preds / folder, data, ids, progress=False).summary
+    theirs = cityscapesscripts_scores(cityscapes_preds)
+    assert ours["absent_classes"] == ["train"]
+    for name, iou in ours["per_class_iou"].items():
+        expected = theirs["classScores"][name]
+        assert (iou is None and np.isnan(expected)) or iou == pytest.approx(expected, abs=1e-12), name
+    assert ours["mIoU"] == pytest.approx(theirs["averageScoreClasses"], abs=1e-12)
+
+
+def test_unmatched_predictions_and_labels_are_listed_with_counts(cityscapes_preds, tmp_path):
+    preds = tmp_path / "preds"
+    shutil.copytree(cityscapes_preds / "train_ids", preds)
+    missing = sorted(preds.glob("*.png"))[0]
+    missing.unlink()
+    cv2.imwrite(str(preds / "cologne_000000_000019_pred.png"), np.zeros(CS_SIZE, np.uint8))
+    data = load_dataset("cityscapes", cityscapes_preds, "val")
+    with pytest.raises(EvaluationError) as err:
+        score_predictions(preds, data, progress=False)
+    message = str(err.value)
+    assert "1 predictions without ground truth" in message and "cologne_000000_000019_pred.png" in message
+    assert "1 ground-truth labels without a prediction" in message
+    assert missing.name.replace("_pred.png", "_gtFine_labelIds.png") in message
+
+
+def test_prediction_of_another_size_names_both_files(cityscapes_preds, tmp_path):
+    preds = tmp_path / "preds"
+    shutil.copytree(cityscapes_preds / "train_ids", preds)
+    wrong = sorted(preds.glob("*.png"))[2]
+    cv2.imwrite(str(wrong), np.zeros((12, 20), np.uint8))
+    data = load_dataset("cityscapes", cityscapes_preds, "val")
+    with pytest.raises(EvaluationError,
+                       match=f"{wrong} is 12x20 .* but its label .*gtFine_labelIds.png is 24x40"):
+        score_predictions(preds, data, progress=False)
+
+
+def test_prediction_value_that_is_no_class_names_file_and_value(cityscapes_preds, tmp_path):
+    preds = tmp_path / "preds"
+    shutil.copytree(cityscapes_preds / "train_ids", preds)
+    bad = sorted(preds.glob("*.png"))[1]
+    cv2.imwrite(str(bad), np.full(CS_SIZE, 40, np.uint8))
+    data = load_dataset("cityscapes", cityscapes_preds, "val")
+    with pytest.raises(EvaluationError, match=f"{bad} holds value 40.*trainIds"):
+        score_predictions(preds, data, progress=False)
+
+
+def test_label_ids_need_a_cityscapes_dataset(color_data, tmp_path):
+    with pytest.raises(EvaluationError, match="labelIds predictions need a Cityscapes"):
+        score_predictions(tmp_path, color_data, "labelIds", progress=False)
+
+
+# ---- report ----
+
+def test_report_writes_metrics_table_and_confusion_png(color_data, tmp_path):
+    result = evaluate(load_predictor(color_model(classes=3)), color_data, progress=False)
+    paths = write_report(result, tmp_path / "out", {"dataset": {"split": "val"}})
+    metrics = json.loads(paths["metrics"].read_text())
+    assert metrics["mIoU"] == 1.0 and metrics["pixel_accuracy"] == 1.0 and metrics["fwIoU"] == 1.0
+    assert metrics["per_class_iou"] == {"red": 1.0, "green": 1.0, "blue": 1.0}
+    assert metrics["absent_classes"] == [] and "left out of the mean" in metrics["absent_note"]
+    assert metrics["source"]["runtime"] == "keras" and metrics["throughput"]["images_per_s"] > 0
+    assert metrics["dataset"] == {"split": "val"} and len(metrics["confusion_matrix"]["counts"]) == 3
+    assert "| red | 100.00 |" in paths["table"].read_text()
+    assert paths["confusion"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in paths.values())   # no temporary files left behind
+
+
+# ---- CLI ----
+
+def cli_main(argv: list[str]) -> int:
+    spec = importlib.util.spec_from_file_location("evaluate_cli", ROOT / "training" / "evaluate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
+
+
+def test_cli_help_runs_from_the_repo_root():
+    proc = run_cli("training/evaluate.py", "--help")
+    assert proc.returncode == 0 and "--predictions" in proc.stdout and "--flip" in proc.stdout
+
+
+def test_cli_evaluates_a_keras_file_and_writes_the_report(color_data, tmp_path, capsys):
+    model_path = tmp_path / "color.keras"
+    color_model().save(model_path)
+    root = color_data.samples[0].image.parents[1]
+    rc = cli_main(["--model", str(model_path), "--dataset", "folder", "--data-root", str(root),
+                   "--scale", "1.0", "--output", str(tmp_path / "out"), "--no-progress"])
+    assert rc == 0
+    assert "mIoU 100.00" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["source"]["path"] == str(model_path)
+    assert metrics["source"]["size_bytes"] == model_path.stat().st_size
+    assert metrics["dataset"]["name"] == "folder" and metrics["protocol"]["scales"] == [1.0]
+
+
+def test_cli_scores_a_prediction_folder(cityscapes_preds, capsys):
+    rc = cli_main(["--predictions", str(cityscapes_preds / "label_ids"), "--ids", "labelIds",
+                   "--dataset", "cityscapes", "--data-root", str(cityscapes_preds), "--no-progress"])
+    assert rc == 0
+    expected = 100 * cityscapesscripts_scores(cityscapes_preds)["averageScoreClasses"]
+    assert f"mIoU {expected:.2f}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--model", "missing.tflite"], "model missing.tflite does not exist"),
+    (["--model", "README.md"], "README.md is not a model"),
+    (["--predictions", "nowhere"], "prediction folder nowhere does not exist"),
+])
+def test_cli_bad_input_is_one_error_line(color_data, argv, expected, capsys):
+    root = color_data.samples[0].image.parents[1]
+    rc = cli_main([*argv, "--dataset", "folder", "--data-root", str(root), "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 1 and err.startswith("error: ") and expected in err and "\n" not in err

@@ -1,0 +1,204 @@
+"""The trainer: config/CLI, learning on the quickstart data, multi-replica equivalence,
+two-worker MultiWorkerMirroredStrategy on loopback, SIGKILL + resume, non-finite loss."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import ROOT, run_cli
+from stdc_tf.training.config import TrainConfig, load_config
+from stdc_tf.training.schedule import WarmupPoly
+
+WORKER = str(ROOT / "tests" / "distributed_worker.py")
+
+
+def tiny(tmp_path, **overrides) -> dict:
+    """A config that trains in seconds: 64x128 synthetic images, batch 4."""
+    cfg = dict(dataset="synthetic", data_root=str(tmp_path.parent / "synthetic_tiny"),
+               synthetic_size=[64, 128], synthetic_counts=[16, 4], crop_size=[64, 128],
+               scales=[1.0, 1.25], batch_size=4, iterations=4, lr=0.01, warmup_iters=2,
+               eval_every=0, eval_scales=[1.0], checkpoint_every=2, log_every=1,
+               output_dir=str(tmp_path / "run"))
+    cfg.update(overrides)
+    return cfg
+
+
+def test_schedule_matches_the_reference_formula():
+    s = WarmupPoly(0.01, 60000, 1000, 1e-5, 0.9)
+    assert float(s(0)) == pytest.approx(1e-5)
+    assert float(s(500)) == pytest.approx(1e-5 * 1000 ** 0.5, rel=1e-4)
+    assert float(s(1000)) == pytest.approx(0.01)
+    assert float(s(30500)) == pytest.approx(0.01 * 0.5 ** 0.9, rel=1e-4)
+    assert float(s(60000)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_config_precedence_and_errors(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("batch_size: 7\ncrop_size: [32, 64]\n")
+    cfg = load_config(path=path, iterations=9)
+    assert (cfg.batch_size, cfg.crop_size, cfg.iterations, cfg.lr) == (7, [32, 64], 9, 0.01)
+    path.write_text("batch_sise: 7\n")
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['batch_sise'\]"):
+        load_config(path=path)
+    with pytest.raises(FileNotFoundError, match="config file not found: nope.yaml"):
+        load_config(path="nope.yaml")
+    with pytest.raises(ValueError, match="--crop-size takes two numbers"):
+        TrainConfig(crop_size=[1, 2, 3])
+    for name in ("cityscapes_stdc1_seg50", "cityscapes_stdc2_seg75", "camvid_stdc1", "quickstart"):
+        assert load_config(path=ROOT / "configs" / f"{name}.yaml").iterations > 0
+
+
+def test_cli_help_documents_every_option_and_bad_input_is_one_line():
+    proc = run_cli("training/train.py", "--help")
+    assert proc.returncode == 0
+    for name in TrainConfig.__dataclass_fields__:
+        assert f"--{name.replace('_', '-')}" in proc.stdout
+    proc = run_cli("training/train.py", "--preset", "stdc9_seg50", "--iterations", "1")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: unknown preset 'stdc9_seg50'")
+    proc = run_cli("training/train.py", "--config", "missing.yaml")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == "error: config file not found: missing.yaml"
+
+
+def test_non_finite_loss_names_the_step_and_terms(tmp_path):
+    from stdc_tf.training.trainer import Trainer, TrainingError
+
+    cfg = load_config(**tiny(tmp_path, lr=1e12, warmup_iters=0, iterations=10))
+    with pytest.raises(TrainingError, match=r"non-finite loss at step \d+: ohem_out="):
+        Trainer(cfg, verbose=False).fit()
+
+
+def _run_worker(out, cfg: dict, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, WORKER, str(out), json.dumps(cfg), *extra],
+                            cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait(proc: subprocess.Popen, timeout: float = 600) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, out[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_mirrored_over_two_cpus_equals_one_device(tmp_path):
+    cfg = tiny(tmp_path, strategy="mirrored", eval_every=0)
+    procs = {n: _run_worker(tmp_path / f"r{n}.npz", cfg, "--cpu-replicas", str(n), "--fixed-batch")
+             for n in (1, 2)}
+    for proc in procs.values():
+        _wait(proc)
+    one, two = np.load(tmp_path / "r1.npz"), np.load(tmp_path / "r2.npz")
+    losses = [k for k in one.files if k.startswith("loss/")]
+    assert "loss/total" in losses
+    for key in losses:
+        assert two[key] == pytest.approx(one[key], rel=1e-4), key
+    weights = [k for k in one.files if k.startswith("w/")]
+    assert len(weights) > 300
+    worst = max(float(np.abs(one[k] - two[k]).max() / (np.abs(one[k]).max() + 1e-12))
+                for k in weights)
+    assert worst < 1e-3
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.mark.slow
+def test_two_worker_multi_worker_mirrored_on_loopback(tmp_path):
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    cfg = tiny(tmp_path, strategy="multi_worker", iterations=3, checkpoint_every=3)
+    procs = [_run_worker(tmp_path / f"w{i}.npz", cfg,
+                         env={"TF_CONFIG": json.dumps({"cluster": cluster,
+                                                       "task": {"type": "worker", "index": i}})})
+             for i in range(2)]
+    for proc in procs:
+        _wait(proc)
+    w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
+    for key in w0.files:
+        np.testing.assert_array_equal(w0[key], w1[key], err_msg=key)
+    run = tmp_path / "run"
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
+    assert not list(run.glob(".worker*")), "the non-chief's checkpoint copy must be removed"
+    assert (run / "final.keras").is_file()
+    initial = [k for k in w0.files if "features.0.conv" in k]
+    assert initial and np.abs(w0[initial[0]]).sum() > 0
+
+
+@pytest.mark.slow
+def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
+    cfg = tiny(tmp_path, iterations=40, checkpoint_every=2)
+    flat = []
+    for k, v in cfg.items():
+        flat.append(f"--{k.replace('_', '-')}")
+        flat.extend(map(str, v) if isinstance(v, list) else [str(v)])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen([sys.executable, "training/train.py", *flat], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt_dir = tmp_path / "run" / "checkpoints"
+    deadline = time.time() + 300
+    while tf.train.latest_checkpoint(str(ckpt_dir)) is None:
+        assert proc.poll() is None, "training ended before its first checkpoint"
+        assert time.time() < deadline
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = tf.train.latest_checkpoint(str(ckpt_dir))
+    saved_step = int(saved.rsplit("-", 1)[1])
+    assert 2 <= saved_step < 40
+
+    from stdc_tf.training.trainer import Trainer
+    trainer = Trainer(load_config(**cfg), verbose=False)
+    assert trainer.restore() == saved_step
+    momenta = [v for v in trainer.optimizer.variables if "momentum" in v.path]
+    assert len(momenta) > 100
+    # a fresh optimizer's momentum is zero: non-zero values can only come from the checkpoint
+    assert sum(float(np.abs(v.numpy()).sum()) for v in momenta) > 0, "momentum not restored"
+
+    proc = run_cli("training/train.py", *flat[:flat.index("--iterations")],
+                   "--iterations", str(saved_step + 2),
+                   *flat[flat.index("--iterations") + 2:])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"at step {saved_step}" in proc.stdout
+    assert tf.train.latest_checkpoint(str(ckpt_dir)).endswith(f"ckpt-{saved_step + 2}")
+
+
+@pytest.mark.slow
+def test_quickstart_recipe_learns(tmp_path):
+    """A short run of the quickstart config: the loss falls and val mIoU rises."""
+    from stdc_tf.training.trainer import Trainer
+
+    cfg = load_config(path=ROOT / "configs" / "quickstart.yaml",
+                      **tiny(tmp_path, iterations=60, eval_every=20, synthetic_counts=[40, 8],
+                             lr=0.05, warmup_iters=10, warmup_start_lr=0.001, batch_size=8,
+                             log_every=5))
+    trainer = Trainer(cfg, verbose=False)
+    history = []
+    original = trainer.validate
+    trainer.validate = lambda step: history.append(original(step)["mIoU100"]) or {"mIoU100": history[-1]}
+    summary = trainer.fit()
+    assert len(history) == 3
+    assert history[-1] > history[0] + 0.02, history
+    events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    assert events
+    losses = [e.summary.value[0] for e in tf.compat.v1.train.summary_iterator(str(events[0]))
+              for _ in [0] if e.summary.value and e.summary.value[0].tag == "loss/total"]
+    values = [float(tf.make_ndarray(v.tensor)) for v in losses]
+    assert np.mean(values[-3:]) < np.mean(values[:3])
+    assert summary["best"]["mIoU100"]["mIoU"] == max(history)
+    assert (tmp_path / "run" / "best_mIoU100.keras").is_file()

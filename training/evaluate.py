@@ -1,0 +1,119 @@
+"""Measure the mIoU of any model artifact, or of a folder of predictions, the same way.
+
+One protocol for every runtime: a .keras file, a SavedModel directory, a .tflite file (LiteRT) or
+an .onnx file (onnxruntime); or label PNGs produced elsewhere (a phone, another tool):
+
+  python training/evaluate.py --model runs/quickstart/final.keras --dataset synthetic --data-root data/synthetic
+  python training/evaluate.py --model stdc1_seg50.tflite --dataset cityscapes --data-root /data/cityscapes --scale 0.5 --output eval/tflite
+  python training/evaluate.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes --scales 0.5 0.75 1.0 1.25 1.5 1.75 --flip
+  python training/evaluate.py --predictions phone_results/ --ids labelIds --dataset cityscapes --data-root /data/cityscapes
+
+Prints mIoU, pixel accuracy, frequency-weighted IoU and images/s; --output writes metrics.json,
+per_class_iou.md and confusion_matrix.png. Classes absent from both the ground truth and the
+predictions are reported as absent and left out of the mean.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # keep TensorFlow's C++ start-up logs out
+
+# Light imports only (no TensorFlow), so that --help and option errors are instant.
+from stdc_tf.data.datasets import DATASETS  # noqa: E402
+from stdc_tf.evaluation.predictions import PREDICTION_IDS  # noqa: E402
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", type=Path, metavar="PATH",
+                      help="model to run: .keras file, SavedModel directory, .tflite or .onnx file")
+    what.add_argument("--predictions", type=Path, metavar="DIR",
+                      help="folder of predicted label PNGs (searched recursively), one per image; "
+                           "a file belongs to the image whose name it starts with "
+                           "(Cityscapes: city_seq_frame*)")
+    parser.add_argument("--ids", choices=PREDICTION_IDS, default="trainIds",
+                        help="with --predictions: what the PNG values are; trainIds are class "
+                             "indices (255 = no class), labelIds are Cityscapes labelIds as the "
+                             "official benchmark wants them (default: %(default)s)")
+    parser.add_argument("--dataset", choices=DATASETS, default="synthetic",
+                        help="ground-truth layout (default: %(default)s)")
+    parser.add_argument("--data-root", type=Path, default=Path("data/synthetic"), metavar="DIR",
+                        help="dataset root folder (default: %(default)s)")
+    parser.add_argument("--split", default="val", help="split to evaluate (default: %(default)s)")
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument("--scale", type=float, metavar="S",
+                       help="single-scale protocol: resize images by S before the model (Cityscapes "
+                            "Seg50: 0.5, Seg75: 0.75); default 1, or the model's fixed input size")
+    scale.add_argument("--scales", type=float, nargs="+", metavar="S",
+                       help="multi-scale: average probabilities over these scales, e.g. "
+                            "0.5 0.75 1.0 1.25 1.5 1.75 (models that take any input size)")
+    parser.add_argument("--flip", action="store_true",
+                        help="also average over horizontally flipped images")
+    parser.add_argument("--batch-size", type=int, default=1,
+                        help="images per model call; >1 needs images of one size (default: %(default)s)")
+    parser.add_argument("--output", type=Path, metavar="DIR",
+                        help="write metrics.json, per_class_iou.md and confusion_matrix.png here")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.predictions and (args.scale or args.scales or args.flip or args.batch_size != 1):
+        parser.error("--scale/--scales/--flip/--batch-size apply to --model only: predictions are "
+                     "scored as they are")
+    if args.model and args.ids != "trainIds":
+        parser.error("--ids applies to --predictions only")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.evaluation.predictions import score_predictions
+    from stdc_tf.evaluation.report import format_summary, write_report
+    from stdc_tf.runtime import load_predictor
+
+    try:
+        dataset = _load_dataset(args.dataset, args.data_root, args.split)
+        if args.predictions:
+            result = score_predictions(args.predictions, dataset, args.ids,
+                                       progress=not args.no_progress)
+        else:
+            scales = args.scales or ([args.scale] if args.scale else None)
+            result = evaluate(load_predictor(args.model), dataset, scales, args.flip,
+                              args.batch_size, progress=not args.no_progress)
+        print(format_summary(result))
+        if args.output:
+            context = {"dataset": {"name": args.dataset, "root": str(args.data_root),
+                                   "split": args.split, "classes": dataset.info.name}}
+            paths = write_report(result, args.output, context)
+            print("wrote " + ", ".join(str(p) for p in paths.values()))
+    except (OSError, ValueError) as exc:   # the library's errors are ValueErrors / OSErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _load_dataset(name: str, root: Path, split: str):
+    """The split to score; an existing synthetic dataset is read as generated, never regenerated."""
+    from stdc_tf.data.datasets import load_dataset
+
+    kwargs = {}
+    if name == "synthetic":
+        from stdc_tf.data.synthetic import MARKER
+        marker = root / MARKER
+        if marker.is_file():
+            kwargs = {k: v for k, v in json.loads(marker.read_text()).items()
+                      if k != "generator_version"}
+    return load_dataset(name, root, split, **kwargs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
