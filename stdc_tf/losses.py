@@ -162,8 +162,8 @@ def detail_targets(labels: tf.Tensor,
         if stride > 1:
             # PyTorch's legacy 'nearest' (the reference's F.interpolate default), not a block
             # fill: the two differ for stride 4 when H or W is not divisible by 4.
-            response = tf.compat.v1.image.resize_nearest_neighbor(
-                response, size, align_corners=False, half_pixel_centers=False)
+            response = tf.raw_ops.ResizeNearestNeighbor(
+                images=response, size=size, align_corners=False, half_pixel_centers=False)
         levels.append(tf.cast(response > threshold, tf.float32))
     # The reference's 1×1 fuse conv, written as a weighted channel sum: TF's Conv2D returns its
     # input unchanged for an empty batch, which would give a 3-channel "target".

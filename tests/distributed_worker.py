@@ -49,6 +49,7 @@ def main() -> int:
         data = tf.data.Dataset.from_tensors((tf.concat([images, images], 0),
                                              tf.concat([labels, labels], 0)))
         batch = next(iter(strategy.experimental_distribute_dataset(data)))
+        result.update({f"w0/{v.path}": v.numpy() for v in trainer.model.weights})
         terms = trainer._distributed_step(batch)
         result.update({f"loss/{k}": float(v) for k, v in terms.items()})
     else:

@@ -103,10 +103,16 @@ def test_mirrored_over_two_cpus_equals_one_device(tmp_path):
     for key in losses:
         assert two[key] == pytest.approx(one[key], rel=1e-4), key
     weights = [k for k in one.files if k.startswith("w/")]
-    assert len(weights) > 300
-    worst = max(float(np.abs(one[k] - two[k]).max() / (np.abs(one[k]).max() + 1e-12))
-                for k in weights)
-    assert worst < 1e-3
+    assert len(weights) > 200
+    # one SGD step from the same initial weights: the whole update vector must agree
+    # (single BN betas have near-cancelling gradients, so compare globally, not per tensor)
+    for key in weights:
+        np.testing.assert_array_equal(one["w0" + key[1:]], two["w0" + key[1:]])
+    update = {n: np.concatenate([(r[k] - r["w0" + k[1:]]).ravel() for k in weights])
+              for n, r in (("one", one), ("two", two))}
+    assert np.linalg.norm(update["one"]) > 0
+    rel = np.linalg.norm(update["one"] - update["two"]) / np.linalg.norm(update["one"])
+    assert rel < 1e-3, rel
 
 
 def _free_ports(n: int) -> list[int]:

@@ -1,7 +1,7 @@
 """A built-in synthetic street-scene dataset in the Cityscapes layout, for tests and smoke runs.
 
 Scenes follow a street's layout (sky on top, buildings with window grids, trees with leafy
-texture, road with lane markings between tiled sidewalks, cars, persons, poles with signs), and
+texture, road with lane markings between tiled sidewalks, cars, persons, poles), and
 every object gets a random colour, so a class can only be told from its shape, texture and
 place, not its colour: a per-pixel nearest-class-colour classifier (:func:`color_baseline_miou`)
 scores far below a small CNN. Labels are real Cityscapes labelIds (road = 7, sky = 23, the ego
@@ -29,8 +29,7 @@ MARKER = "synthetic.json"
 SPLITS = ("train", "val")
 
 _ID = {name: name2label[name].id for name in (
-    "ego vehicle", "static", "road", "sidewalk", "building", "pole", "traffic sign",
-    "vegetation", "sky", "person", "car")}
+    "ego vehicle", "static", "road", "sidewalk", "building", "pole", "vegetation", "sky", "person", "car")}
 
 
 class _Scene:
@@ -86,9 +85,9 @@ class _Scene:
         half = 0.01 * self.w + (self.road_half - 0.01 * self.w) * t
         return self.vanish_x - half, self.vanish_x + half
 
-    def ground_point(self, on_road: bool, margin: float = 0.0) -> tuple[float, float]:
-        """A random (x, y) below the horizon on the road or on a sidewalk."""
-        y = self.rng.uniform(self.horizon + 0.08 * (self.h - self.horizon), self.h)
+    def ground_point(self, on_road: bool, margin: float, nearest: float) -> tuple[float, float]:
+        """A random (x, y) on the road or a sidewalk, ``nearest`` (0..1) of the way down from the horizon or lower."""
+        y = self.rng.uniform(self.horizon + nearest * (self.h - self.horizon), self.h)
         left, right = self.road_edges(y)
         if on_road:
             return self.rng.uniform(left + margin, max(left + margin, right - margin)), y
@@ -145,8 +144,7 @@ class _Scene:
             asphalt[(abs(self.xx - centre) < 0.012 * dist + 0.3) & dashes] = self.color((0.6, 1.0))
         self.paint(road, "road", asphalt)
 
-    def tree(self) -> None:
-        x, y = self.ground_point(on_road=False)
+    def tree(self, x: float, y: float) -> None:
         size = self.depth(y) * self.rng.uniform(3, 5)
         leaves = np.where((self.noise(1.5) + 0.5 * self.noise(4) > 0)[..., None], *self.color_pair())
         trunk_w = max(1, int(size * 0.04))
@@ -168,47 +166,25 @@ class _Scene:
         leaves = np.where((self.noise(1.5) > 0)[..., None], *self.color_pair())
         self.paint(mask, "vegetation", leaves)
 
-    def static_box(self) -> None:
-        x, y = self.ground_point(on_road=False)
+    def static_box(self, x: float, y: float) -> None:
         size = self.depth(y) * self.rng.uniform(0.5, 1.0)
         self.paint(self.shape(lambda c: cv2.rectangle(
             c, (int(x - size / 2), int(y - size)), (int(x + size / 2), int(y)), 1, -1)), "static", self.color())
 
-    def pole(self) -> None:
-        x, y = self.ground_point(on_road=False)
+    def pole(self, x: float, y: float) -> None:
         d = self.depth(y)
         top = y - d * self.rng.uniform(3.5, 6)
-        half = max(1.5, d * 0.1)
+        half = max(2.5, d * 0.15)
         self.paint((abs(self.xx - x) <= half) & (self.yy >= top) & (self.yy <= y), "pole",
                    self.textured(self.color(), 0.1, 4))
-        if self.rng.uniform() < 0.75:
-            self.sign(x, top + d * 0.4, max(4, int(d * self.rng.uniform(0.5, 0.8))))
 
-    def sign(self, x: float, y: float, r: int) -> None:
-        kind = self.rng.integers(3)
-        pts = (np.array([[0, -1], [0.9, 0.6], [-0.9, 0.6]]) * r + (x, y)).astype(np.int32)
-
-        def draw(canvas, scale=1.0):
-            if kind == 0:
-                cv2.circle(canvas, (int(x), int(y)), max(1, int(r * scale)), 1, -1)
-            elif kind == 1:
-                cv2.fillPoly(canvas, [((pts - (x, y)) * scale + (x, y)).astype(np.int32)], 1)
-            else:
-                cv2.rectangle(canvas, (int(x - r * scale), int(y - r * scale)),
-                              (int(x + r * scale), int(y + r * scale)), 1, -1)
-        rim, inside = self.color_pair()
-        face = np.broadcast_to(rim, self.image.shape).copy()
-        face[self.shape(lambda c: draw(c, 0.65))] = inside
-        self.paint(self.shape(draw), "traffic sign", face)
-
-    def person(self) -> None:
-        x, y = self.ground_point(on_road=self.rng.uniform() < 0.15)
-        ph = self.depth(y) * self.rng.uniform(1.6, 1.9)
+    def person(self, x: float, y: float) -> None:
+        ph = self.depth(y) * self.rng.uniform(1.8, 2.1)
         step = self.rng.uniform(-0.12, 0.12) * ph
-        lw = max(1, int(ph * 0.06))
+        lw = max(1, int(ph * 0.08))
 
         def body(canvas):
-            cv2.ellipse(canvas, (int(x), int(y - ph * 0.6)), (max(1, int(ph * 0.14)), int(ph * 0.2)),
+            cv2.ellipse(canvas, (int(x), int(y - ph * 0.6)), (max(1, int(ph * 0.18)), int(ph * 0.2)),
                         0, 0, 360, 1, -1)
             cv2.circle(canvas, (int(x), int(y - ph * 0.88)), max(1, int(ph * 0.09)), 1, -1)
             for dx in (-ph * 0.15, ph * 0.15):   # arms
@@ -257,8 +233,8 @@ class _Scene:
         tint = self.rng.uniform(0.7, 1.3, size=3).astype(np.float32)
         slope = self.rng.uniform(-0.4, 0.4, size=2)
         gain = 1 + slope[0] * (self.xx / self.w - 0.5) + slope[1] * (self.yy / self.h - 0.5)
-        noisy = self.image * tint * gain[..., None] + self.rng.uniform(-30, 30)
-        noisy += self.rng.normal(0, self.rng.uniform(2, 8), size=noisy.shape).astype(np.float32)
+        noisy = self.image * tint * gain[..., None]
+        noisy += self.rng.normal(0, self.rng.uniform(1, 4), size=noisy.shape).astype(np.float32)
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
     def render(self) -> tuple[np.ndarray, np.ndarray]:
@@ -269,17 +245,14 @@ class _Scene:
         for _ in range(rng.integers(0, 3)):
             self.hedge()
         self.ground()
-        for _ in range(rng.integers(0, 3)):
-            self.static_box()
-        for _ in range(rng.integers(1, 4)):
-            self.tree()
-        for _ in range(rng.integers(1, 5)):
-            self.pole()
-        for _ in range(rng.integers(1, 6)):
-            self.person()
-        cars = [self.ground_point(on_road=True, margin=0.02 * self.w) for _ in range(rng.integers(0, 4))]
-        for x, y in sorted(cars, key=lambda p: p[1]):   # far ones first, near ones occlude them
-            self.car(x, y)
+        # (draw, how many, chance to stand on the road, nearest fraction of the ground, margin)
+        kinds = ((self.static_box, (0, 3), 0.0, 0.08, 0.0), (self.tree, (1, 4), 0.0, 0.08, 0.0),
+                 (self.pole, (1, 5), 0.0, 0.25, 0.0), (self.person, (1, 6), 0.15, 0.4, 0.0),
+                 (self.car, (0, 4), 1.0, 0.08, 0.02 * self.w))
+        placed = [(*self.ground_point(rng.uniform() < on_road, margin, nearest), draw)
+                  for draw, count, on_road, nearest, margin in kinds for _ in range(rng.integers(*count))]
+        for x, y, draw in sorted(placed, key=lambda p: p[1]):   # far first: near objects occlude
+            draw(x, y)
         if rng.uniform() < 0.4:
             self.ego_vehicle()
         return self.lighting(), self.label

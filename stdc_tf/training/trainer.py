@@ -165,6 +165,27 @@ class Trainer:
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None)
                 for k, v in per_replica.items()}
 
+    @tf.function
+    def _average_bn_statistics(self):
+        """Average BN moving statistics over all replicas (and workers).
+
+        Backbone BNs normalize with per-replica statistics, as in the reference, so their moving
+        averages drift apart between replicas; averaging them before every checkpoint, validation
+        and export gives every worker identical weights (the reference's DDP copies rank 0's
+        buffers to all ranks instead).
+        """
+        stats = [v.value for layer in self.model.layers
+                 if type(layer).__name__.startswith("BatchNormalization")
+                 for v in (layer.moving_mean, layer.moving_variance)]
+
+        local = self.strategy.run(lambda: [tf.identity(v) for v in stats])
+        for var, value in zip(stats, local):
+            var.assign(self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None))
+
+    def _sync(self) -> None:
+        if self.strategy.num_replicas_in_sync > 1:
+            self._average_bn_statistics()
+
     # ------------------------------------------------------------------ the loop
     @property
     def step(self) -> int:
@@ -229,6 +250,7 @@ class Trainer:
         return self._finish()
 
     def _save(self) -> None:
+        self._sync()
         self.manager.save(checkpoint_number=self.step)
         if not self.chief:   # the worker's copy only exists to keep the collective save in step
             shutil.rmtree(self.manager.directory, ignore_errors=True)
@@ -239,6 +261,7 @@ class Trainer:
         from stdc_tf.evaluation.evaluator import evaluate
         from stdc_tf.runtime.predictors import KerasPredictor
 
+        self._sync()
         predictor = KerasPredictor(self.infer)
         results = {}
         for scale in self.cfg.eval_scales:
@@ -274,6 +297,7 @@ class Trainer:
         tf.summary.image("val/overlay", np.stack(panels), step=step, max_outputs=count)
 
     def _finish(self) -> dict[str, Any]:
+        self._sync()
         if self.chief:
             save_keras(self.model, self.out_dir / "final.keras")
         results = getattr(self, "last_results", None) or self.validate(self.step)
