@@ -67,9 +67,12 @@ def main(argv=None) -> int:
         return bce + dice
 
     losses = {k: (detail if k.startswith("detail") else ohem_cross_entropy) for k in model.output}
-    model.compile(optimizer=keras.optimizers.SGD(cfg.lr, momentum=cfg.momentum), loss=losses)
+    with trainer.strategy.scope():   # the model's variables live in the trainer's strategy
+        model.compile(optimizer=keras.optimizers.SGD(cfg.lr, momentum=cfg.momentum), loss=losses)
     fit_data = train_dataset(trainer.train_data, cfg.batch_size, tuple(cfg.crop_size), cfg.scales,
-                             seed=cfg.seed).map(lambda x, y: (x, {k: y for k in model.output}))
+                             seed=cfg.seed).map(
+        # a channel axis on the detail labels, else Keras squeezes the 1-channel logits to match
+        lambda x, y: (x, {k: y[..., None] if k.startswith("detail") else y for k in model.output}))
     model.fit(fit_data, steps_per_epoch=3, epochs=1, verbose=0)          # trace + warm up
     start = time.perf_counter()
     model.fit(fit_data, steps_per_epoch=args.steps, epochs=1, verbose=0)

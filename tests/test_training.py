@@ -25,7 +25,7 @@ def tiny(tmp_path, **overrides) -> dict:
     """A config that trains in seconds: 64x128 synthetic images, batch 4."""
     cfg = dict(dataset="synthetic", data_root=str(tmp_path.parent / "synthetic_tiny"),
                synthetic_size=[64, 128], synthetic_counts=[16, 4], crop_size=[64, 128],
-               scales=[1.0, 1.25], batch_size=4, iterations=4, lr=0.01, warmup_iters=2,
+               scales=[1.0, 1.25], batch_size=4, iterations=4, warmup_iters=2,
                eval_every=0, eval_scales=[1.0], checkpoint_every=2, log_every=1,
                output_dir=str(tmp_path / "run"))
     cfg.update(overrides)
@@ -191,8 +191,7 @@ def test_quickstart_recipe_learns(tmp_path):
 
     cfg = load_config(path=ROOT / "configs" / "quickstart.yaml",
                       **tiny(tmp_path, iterations=60, eval_every=20, synthetic_counts=[40, 8],
-                             lr=0.05, warmup_iters=10, warmup_start_lr=0.001, batch_size=8,
-                             log_every=5))
+                             warmup_iters=10, log_every=5))
     trainer = Trainer(cfg, verbose=False)
     history = []
     original = trainer.validate

@@ -1,7 +1,8 @@
 """Dataset readers: turn a dataset folder into a list of (image, label) file pairs.
 
-Readers only look at file names; decoding and checking the files is the input pipeline's job
-(:mod:`stdc_tf.data.pipeline`), so listing a large dataset stays instant.
+Readers only look at file names, so listing a large dataset stays instant; the files are decoded
+(:func:`read_image`, :func:`read_label`) and checked by the input pipeline
+(:mod:`stdc_tf.data.pipeline`). Nothing here needs TensorFlow.
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import yaml
+from PIL import Image
 
 from stdc_tf.data.labels import (CAMVID, CITYSCAPES, IGNORE_INDEX, DatasetInfo, camvid_label_lut,
                                  cityscapes_label_lut, remap_ignore_lut)
@@ -19,6 +22,10 @@ from stdc_tf.data.labels import (CAMVID, CITYSCAPES, IGNORE_INDEX, DatasetInfo, 
 DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _SHOW_UNMATCHED = 5
+
+
+class DataError(ValueError):
+    """A dataset file or folder is missing, unreadable or inconsistent with its partner."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +63,37 @@ def load_dataset(name: str, root: str | Path, split: str, **kwargs) -> SegDatase
         raise FileNotFoundError(f"dataset root {root} does not exist (dataset {name!r})")
     dataset = _READERS[name](root, split, **kwargs)
     if not dataset.samples:
-        raise ValueError(f"split {split!r} of dataset {name!r} at {root} holds no images")
+        raise DataError(f"split {split!r} of dataset {name!r} at {root} holds no images")
     return dataset
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file to uint8 RGB ``[H, W, 3]`` (grayscale is expanded, 16 bit reduced)."""
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as e:
+        raise DataError(f"cannot read image {path}: {e.strerror or e}") from None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise DataError(f"cannot decode image {path}: corrupt or not an image file")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_label(path: str | Path, label_lut: np.ndarray | None) -> np.ndarray:
+    """Decode a label PNG to uint8 ``[H, W]`` class indices (255 = ignore) via ``label_lut``.
+
+    PIL, not OpenCV: OpenCV expands palette ("P" mode) PNGs to colours, losing the indices.
+    """
+    try:
+        with Image.open(path) as im:
+            mode = im.mode
+            label = np.asarray(im) if mode in ("L", "P") else None
+    except (OSError, SyntaxError, ValueError) as e:   # PIL reports truncated files as SyntaxError too
+        raise DataError(f"cannot read label {path}: {e}") from None
+    if label is None:
+        raise DataError(f"label {path} has PIL mode {mode!r}; expected a single-channel 8-bit "
+                        f"PNG of label ids (mode 'L' or 'P')")
+    return label_lut[label] if label_lut is not None else label
 
 
 def _require_dir(path: Path, what: str) -> Path:
@@ -84,38 +120,34 @@ def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path) -> list
             more = f" (+{len(lonely) - _SHOW_UNMATCHED} more)" if len(lonely) > _SHOW_UNMATCHED else ""
             problems.append(f"{len(lonely)} {what}: {shown}{more}")
     if problems:
-        raise ValueError(f"unmatched files under {where}: " + "; ".join(problems))
+        raise DataError(f"unmatched files under {where}: " + "; ".join(problems))
     return [Sample(images[k], labels[k]) for k in sorted(images)]
 
 
-def _by_stem(files: Iterable[Path], suffix: str = "", drop: str = "") -> dict[str, Path]:
-    """Key files by their name minus ``drop`` (a name ending), keeping those ending in ``suffix``."""
-    keyed = {}
-    for f in files:
-        if f.is_file() and f.name.endswith(suffix) and f.suffix.lower() in IMAGE_SUFFIXES:
-            keyed[f.name[:-len(drop)] if drop else f.stem] = f
-    return keyed
+def _by_stem(files: Iterable[Path], ending: str = "") -> dict[str, Path]:
+    """Image files whose name ends with ``ending``, keyed by the name without it (or the stem)."""
+    return {f.name[:-len(ending)] if ending else f.stem: f for f in files
+            if f.is_file() and f.name.endswith(ending) and f.suffix.lower() in IMAGE_SUFFIXES}
 
 
 def _cityscapes(root: Path, split: str) -> SegDataset:
-    """``leftImg8bit/{split}/{city}/*_leftImg8bit.png`` + ``gtFine/{split}/{city}/*_gtFine_labelIds.png``."""
+    """``leftImg8bit/{split}/{city}/X_leftImg8bit.png`` paired with
+    ``gtFine/{split}/{city}/X_gtFine_labelIds.png``."""
     samples = []
     for image_dir, label_dir in zip(_split_dirs(root / "leftImg8bit", split),
                                     _split_dirs(root / "gtFine", split)):
-        images = _by_stem(image_dir.glob("*/*"), "_leftImg8bit.png", "_leftImg8bit.png")
-        labels = _by_stem(label_dir.glob("*/*"), "_gtFine_labelIds.png", "_gtFine_labelIds.png")
+        images = _by_stem(image_dir.glob("*/*"), "_leftImg8bit.png")
+        labels = _by_stem(label_dir.glob("*/*"), "_gtFine_labelIds.png")
         samples += _pair(images, labels, image_dir.parent.parent)
     return SegDataset(samples, CITYSCAPES, cityscapes_label_lut())
 
 
 def _camvid(root: Path, split: str) -> SegDataset:
     """``{split}/`` images paired by stem with ``{split}annot/`` labels (SegNet's layout)."""
-    splits = ["train", "val"] if split == "trainval" and not (root / split).is_dir() else [split]
     samples = []
-    for s in splits:
-        images = _by_stem(_require_dir(root / s, "split").iterdir())
-        labels = _by_stem(_require_dir(root / f"{s}annot", "label").iterdir())
-        samples += _pair(images, labels, root)
+    for image_dir in _split_dirs(root, split):
+        label_dir = _require_dir(image_dir.with_name(f"{image_dir.name}annot"), "label")
+        samples += _pair(_by_stem(image_dir.iterdir()), _by_stem(label_dir.iterdir()), root)
     return SegDataset(samples, CAMVID, camvid_label_lut())
 
 
@@ -135,22 +167,24 @@ def read_class_file(root: Path) -> tuple[DatasetInfo, int]:
     if path is None:
         raise FileNotFoundError(f"folder dataset {root} needs a class file: {candidates[0].name} "
                                 f"or {candidates[2].name}")
-    text = path.read_text()
-    spec = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     try:
+        text = path.read_text()
+        spec = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
         classes = spec["classes"]
         names = tuple(str(c["name"]) for c in classes)
         palette = tuple(tuple(int(v) for v in c["color"]) for c in classes)
         raw_ignore = int(spec.get("ignore_index", IGNORE_INDEX))
         name = str(spec.get("name", root.name))
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{path}: expected 'classes: [{{name: ..., color: [r, g, b]}}, ...]' "
-                         f"and an optional integer 'ignore_index' ({type(e).__name__}: {e})") from None
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as e:
+        reason = " ".join(f"{type(e).__name__}: {e}".split())   # YAML errors span several lines
+        raise DataError(f"{path}: expected 'classes: [{{name: ..., color: [r, g, b]}}, ...]' "
+                        f"and an optional integer 'ignore_index' ({reason})") from None
     if not names or any(len(c) != 3 or not all(0 <= v <= 255 for v in c) for c in palette):
-        raise ValueError(f"{path}: needs at least one class, each with an RGB 'color' of three 0..255 values")
+        raise DataError(f"{path}: needs at least one class, each with an RGB 'color' of three "
+                        f"0..255 values")
     if not 0 <= raw_ignore <= 255 or raw_ignore < len(names):
-        raise ValueError(f"{path}: ignore_index {raw_ignore} must be in {len(names)}..255 "
-                         f"(not a class index and storable in a label PNG)")
+        raise DataError(f"{path}: ignore_index {raw_ignore} must be in {len(names)}..255 "
+                        f"(not a class index and storable in a label PNG)")
     return DatasetInfo(name, names, palette), raw_ignore
 
 

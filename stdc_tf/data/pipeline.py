@@ -7,62 +7,33 @@ number of parallel calls.
 
 Bad files raise :class:`DataError` inside the pipeline. TensorFlow re-raises it as a
 ``tf.errors.OpError`` whose text holds the original one-line message; iterate through
-:func:`iterate_with_clear_errors` to get the :class:`DataError` itself back.
+:func:`iterate_with_clear_errors` to get the :class:`DataError` itself back. With
+``skip_bad_samples`` a bad file is logged (warning, with its name) and left out instead.
+
+The file decoders :func:`read_image` and :func:`read_label` live in the TF-free
+:mod:`stdc_tf.data.datasets` and are re-exported here.
 """
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 
-import cv2
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
-from stdc_tf.data.datasets import SegDataset
+from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
 from stdc_tf.data.labels import IGNORE_INDEX
 from stdc_tf.models.preprocessing import normalize
+
+__all__ = ["REFERENCE_SCALES", "DataError", "color_jitter", "eval_dataset", "iterate_with_clear_errors",
+           "read_image", "read_label", "train_dataset"]
 
 log = logging.getLogger(__name__)
 
 REFERENCE_SCALES = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
 JITTER_RANGE = (0.5, 1.5)   # brightness, contrast and saturation factors
 _GRAY_WEIGHTS = (0.299, 0.587, 0.114)   # PIL's "L" conversion
-
-
-class DataError(ValueError):
-    """An input file is missing, unreadable or inconsistent with its partner."""
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """Decode an image file to uint8 RGB ``[H, W, 3]`` (grayscale is expanded, 16 bit reduced)."""
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as e:
-        raise DataError(f"cannot read image {path}: {e.strerror or e}") from None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise DataError(f"cannot decode image {path}: corrupt or not an image file")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def read_label(path: str | Path, label_lut: np.ndarray | None) -> np.ndarray:
-    """Decode a label PNG to uint8 ``[H, W]`` class indices (255 = ignore) via ``label_lut``.
-
-    PIL, not OpenCV: OpenCV expands palette ("P" mode) PNGs to colours, losing the indices.
-    """
-    try:
-        with Image.open(path) as im:
-            mode = im.mode
-            label = np.asarray(im) if mode in ("L", "P") else None
-    except (OSError, SyntaxError, ValueError) as e:   # PIL reports truncated files as SyntaxError too
-        raise DataError(f"cannot read label {path}: {e}") from None
-    if label is None:
-        raise DataError(f"label {path} has PIL mode {mode!r}; expected a single-channel 8-bit "
-                        f"PNG of label ids (mode 'L' or 'P')")
-    return label_lut[label] if label_lut is not None else label
 
 
 def _load_pair(image_path: bytes, label_path: bytes, label_lut: np.ndarray | None,
@@ -129,7 +100,7 @@ def color_jitter(image: tf.Tensor, seed: tf.Tensor,
 def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tuple[int, int],
              scales: tf.Tensor, base_size: tuple[int, int] | None) -> tuple[tf.Tensor, tf.Tensor]:
     """Colour jitter → horizontal flip → random scale → (up-resize if small) → random crop."""
-    seeds = tf.random.experimental.stateless_split(seed, 5)
+    seeds = tf.random.experimental.stateless_split(seed, 4)
     image = color_jitter(tf.cast(image, tf.float32), seeds[0])
 
     flip = tf.random.stateless_uniform([], seeds[1]) < 0.5
@@ -137,7 +108,7 @@ def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tup
     label = tf.cond(flip, lambda: tf.reverse(label, [1]), lambda: label)
 
     base = tf.constant(base_size, tf.float32) if base_size else tf.cast(tf.shape(image)[:2], tf.float32)
-    scale = tf.gather(scales, tf.random.stateless_uniform([], seeds[2], 0, len(scales), tf.int32))
+    scale = tf.gather(scales, tf.random.stateless_uniform([], seeds[2], 0, scales.shape[0], tf.int32))
     size = tf.cast(base * scale, tf.int32)   # int() truncation, as the reference
     crop = tf.constant(crop_size, tf.int32)
     small = tf.reduce_any(size < crop)
@@ -183,7 +154,7 @@ def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = 
     ``batch_size`` is per input pipeline: with ``input_context`` (from
     ``distribute_datasets_from_function``) pass ``input_context.get_per_replica_batch_size(global)``.
     The file list is sharded by ``input_context.input_pipeline_id``. Incomplete batches are
-    dropped, as the reference's loader does.
+    dropped, as the reference's loader does. ``repeat=False`` gives one epoch.
     """
     shard, num_shards = ((input_context.input_pipeline_id, input_context.num_input_pipelines)
                          if input_context else (0, 1))

@@ -21,15 +21,16 @@ import cv2
 import numpy as np
 from cityscapesscripts.helpers.labels import name2label
 
+from stdc_tf.data.datasets import load_dataset, read_image, read_label
 from stdc_tf.evaluation.metrics import ConfusionMatrix
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2   # bump whenever the images change, so old copies get regenerated
 CITY = "synth"
 MARKER = "synthetic.json"
 SPLITS = ("train", "val")
 
-_ID = {name: name2label[name].id for name in (
-    "ego vehicle", "static", "road", "sidewalk", "building", "pole", "vegetation", "sky", "person", "car")}
+_ID = {name: name2label[name].id for name in ("ego vehicle", "static", "road", "sidewalk", "building",
+                                               "pole", "vegetation", "sky", "person", "car")}
 
 
 class _Scene:
@@ -86,7 +87,8 @@ class _Scene:
         return self.vanish_x - half, self.vanish_x + half
 
     def ground_point(self, on_road: bool, margin: float, nearest: float) -> tuple[float, float]:
-        """A random (x, y) on the road or a sidewalk, ``nearest`` (0..1) of the way down from the horizon or lower."""
+        """A random (x, y) on the road or a sidewalk, no higher than ``nearest`` (0..1) of the way
+        from the horizon down to the bottom row (near objects are big)."""
         y = self.rng.uniform(self.horizon + nearest * (self.h - self.horizon), self.h)
         left, right = self.road_edges(y)
         if on_road:
@@ -148,11 +150,14 @@ class _Scene:
         size = self.depth(y) * self.rng.uniform(3, 5)
         leaves = np.where((self.noise(1.5) + 0.5 * self.noise(4) > 0)[..., None], *self.color_pair())
         trunk_w = max(1, int(size * 0.04))
-        crown = [((int(x + self.rng.uniform(-0.25, 0.25) * size), int(y - size * self.rng.uniform(0.55, 0.85))),
-                  max(2, int(size * self.rng.uniform(0.2, 0.32)))) for _ in range(self.rng.integers(2, 5))]
+        crown = [((int(x + self.rng.uniform(-0.25, 0.25) * size),
+                   int(y - size * self.rng.uniform(0.55, 0.85))),
+                  max(2, int(size * self.rng.uniform(0.2, 0.32))))
+                 for _ in range(self.rng.integers(2, 5))]
 
         def draw(canvas):
-            cv2.rectangle(canvas, (int(x) - trunk_w, int(y - size * 0.6)), (int(x) + trunk_w, int(y)), 1, -1)
+            cv2.rectangle(canvas, (int(x) - trunk_w, int(y - size * 0.6)), (int(x) + trunk_w, int(y)),
+                          1, -1)
             for centre, radius in crown:
                 cv2.circle(canvas, centre, radius, 1, -1)
         self.paint(self.shape(draw), "vegetation", leaves)
@@ -168,8 +173,9 @@ class _Scene:
 
     def static_box(self, x: float, y: float) -> None:
         size = self.depth(y) * self.rng.uniform(0.5, 1.0)
-        self.paint(self.shape(lambda c: cv2.rectangle(
-            c, (int(x - size / 2), int(y - size)), (int(x + size / 2), int(y)), 1, -1)), "static", self.color())
+        box = self.shape(lambda c: cv2.rectangle(
+            c, (int(x - size / 2), int(y - size)), (int(x + size / 2), int(y)), 1, -1))
+        self.paint(box, "static", self.color())
 
     def pole(self, x: float, y: float) -> None:
         d = self.depth(y)
@@ -180,19 +186,19 @@ class _Scene:
 
     def person(self, x: float, y: float) -> None:
         ph = self.depth(y) * self.rng.uniform(1.8, 2.1)
-        step = self.rng.uniform(-0.12, 0.12) * ph
-        lw = max(1, int(ph * 0.08))
+        step = self.rng.uniform(-0.1, 0.1) * ph
+        lw = max(2, int(ph * 0.1))
 
         def body(canvas):
-            cv2.ellipse(canvas, (int(x), int(y - ph * 0.6)), (max(1, int(ph * 0.18)), int(ph * 0.2)),
+            cv2.ellipse(canvas, (int(x), int(y - ph * 0.6)), (max(1, int(ph * 0.2)), int(ph * 0.22)),
                         0, 0, 360, 1, -1)
             cv2.circle(canvas, (int(x), int(y - ph * 0.88)), max(1, int(ph * 0.09)), 1, -1)
-            for dx in (-ph * 0.15, ph * 0.15):   # arms
+            for dx in (-ph * 0.28, ph * 0.28):   # arms
                 cv2.line(canvas, (int(x), int(y - ph * 0.72)), (int(x + dx), int(y - ph * 0.45)), 1, lw)
 
         def legs(canvas):
             for dx in (step, -step * 0.5):
-                cv2.line(canvas, (int(x), int(y - ph * 0.45)), (int(x + dx), int(y)), 1, lw + 1)
+                cv2.line(canvas, (int(x), int(y - ph * 0.45)), (int(x + dx), int(y)), 1, lw)
         self.paint(self.shape(legs), "person", self.color())
         self.paint(self.shape(body), "person", self.textured(self.color(), 0.15, 2))
 
@@ -204,12 +210,14 @@ class _Scene:
         body_top, cabin_top = y - height * 0.6, y - height
         inset = half_w * (0.25 if side_view else 0.12)
         cabin = np.array([[x - half_w + inset, body_top], [x - half_w + 1.6 * inset, cabin_top],
-                          [x + half_w - 1.6 * inset, cabin_top], [x + half_w - inset, body_top]], np.int32)
+                          [x + half_w - 1.6 * inset, cabin_top], [x + half_w - inset, body_top]],
+                         np.int32)
         wheel_r = max(1, int(height * 0.17))
         wheel_x = (x - half_w * 0.65, x + half_w * 0.65)
 
         def outline(canvas):
-            cv2.rectangle(canvas, (int(x - half_w), int(body_top)), (int(x + half_w), int(y - wheel_r)), 1, -1)
+            cv2.rectangle(canvas, (int(x - half_w), int(body_top)),
+                          (int(x + half_w), int(y - wheel_r)), 1, -1)
             cv2.fillPoly(canvas, [cabin], 1)
             for wx in wheel_x:
                 cv2.circle(canvas, (int(wx), int(y - wheel_r)), wheel_r, 1, -1)
@@ -250,7 +258,8 @@ class _Scene:
                  (self.pole, (1, 5), 0.0, 0.25, 0.0), (self.person, (1, 6), 0.15, 0.4, 0.0),
                  (self.car, (0, 4), 1.0, 0.08, 0.02 * self.w))
         placed = [(*self.ground_point(rng.uniform() < on_road, margin, nearest), draw)
-                  for draw, count, on_road, nearest, margin in kinds for _ in range(rng.integers(*count))]
+                  for draw, count, on_road, nearest, margin in kinds
+                  for _ in range(rng.integers(*count))]
         for x, y, draw in sorted(placed, key=lambda p: p[1]):   # far first: near objects occlude
             draw(x, y)
         if rng.uniform() < 0.4:
@@ -268,8 +277,9 @@ def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: 
     """Write the dataset at ``root`` (Cityscapes layout) unless it is already there; returns root.
 
     ``root/synthetic.json`` records the parameters: a call with the same ones returns at once,
-    different ones regenerate (only the files this generator owns are replaced). A file lock
-    lets several processes (e.g. the workers of one training job) call it at the same time.
+    different ones (or an interrupted run) regenerate. A folder that already holds a dataset
+    without that file is refused rather than mixed with synthetic images. A file lock lets
+    several processes (e.g. the workers of one training job) call this at the same time.
     """
     root = Path(root)
     params = {"generator_version": GENERATOR_VERSION, "num_train": num_train, "num_val": num_val,
@@ -278,9 +288,13 @@ def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: 
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".synthetic.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.is_file() and json.loads(marker.read_text()) == params:
+        state = json.loads(marker.read_text()) if marker.is_file() else None
+        if state == {**params, "complete": True}:
             return root
-        marker.unlink(missing_ok=True)
+        if state is None and any((root / top).exists() for top in ("leftImg8bit", "gtFine")):
+            raise FileExistsError(f"{root} already holds a dataset that is not a synthetic one "
+                                  f"(no {MARKER}); generate into an empty folder")
+        marker.write_text(json.dumps({**params, "complete": False}))
         for split, count in zip(SPLITS, (num_train, num_val)):
             image_dir = root / "leftImg8bit" / split / CITY
             label_dir = root / "gtFine" / split / CITY
@@ -290,9 +304,10 @@ def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: 
             for i in range(count):
                 image, label = render_scene((seed, SPLITS.index(split), i), height, width)
                 stem = f"{CITY}_{i:06d}_000019"
-                cv2.imwrite(str(image_dir / f"{stem}_leftImg8bit.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+                cv2.imwrite(str(image_dir / f"{stem}_leftImg8bit.png"),
+                            cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
                 cv2.imwrite(str(label_dir / f"{stem}_gtFine_labelIds.png"), label)
-        marker.write_text(json.dumps(params, indent=2) + "\n")
+        marker.write_text(json.dumps({**params, "complete": True}, indent=2) + "\n")
     return root
 
 
@@ -302,9 +317,6 @@ def color_baseline_miou(root: str | Path) -> float:
     It measures how much colour alone gives away; the synthetic data is meant to keep this low.
     Works on any dataset in the Cityscapes layout.
     """
-    from stdc_tf.data.datasets import load_dataset
-    from stdc_tf.data.pipeline import read_image, read_label
-
     train = load_dataset("cityscapes", root, "train")
     n = train.info.num_classes
     sums, counts = np.zeros((n, 3)), np.zeros(n)
