@@ -32,6 +32,15 @@ def tiny(tmp_path, **overrides) -> dict:
     return cfg
 
 
+def flags(cfg: dict) -> list[str]:
+    """The command-line form of a config dict."""
+    out = []
+    for key, value in cfg.items():
+        out.append(f"--{key.replace('_', '-')}")
+        out.extend(map(str, value) if isinstance(value, list) else [str(value)])
+    return out
+
+
 def test_schedule_matches_the_reference_formula():
     s = WarmupPoly(0.01, 60000, 1000, 1e-5, 0.9)
     assert float(s(0)) == pytest.approx(1e-5)
@@ -148,11 +157,8 @@ def test_two_worker_multi_worker_mirrored_on_loopback(tmp_path):
 
 @pytest.mark.slow
 def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
-    cfg = tiny(tmp_path, iterations=40, checkpoint_every=2)
-    flat = []
-    for k, v in cfg.items():
-        flat.append(f"--{k.replace('_', '-')}")
-        flat.extend(map(str, v) if isinstance(v, list) else [str(v)])
+    cfg = tiny(tmp_path, iterations=40, checkpoint_every=2, optimizer="sgd", head_lr_mult=10.0)
+    flat = flags(cfg)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.Popen([sys.executable, "training/train.py", *flat], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -169,12 +175,18 @@ def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
     assert 2 <= saved_step < 40
 
     from stdc_tf.training.trainer import Trainer
-    trainer = Trainer(load_config(**cfg), verbose=False)
+    # the configuration the CLI ran with: its default config file, then the flags
+    trainer = Trainer(load_config(path=ROOT / "configs" / "quickstart.yaml", **cfg), verbose=False)
     assert trainer.restore() == saved_step
     momenta = [v for v in trainer.optimizer.variables if "momentum" in v.path]
     assert len(momenta) > 100
     # a fresh optimizer's momentum is zero: non-zero values can only come from the checkpoint
     assert sum(float(np.abs(v.numpy()).sum()) for v in momenta) > 0, "momentum not restored"
+
+    proc = run_cli("training/train.py", *flat, "--optimizer", "adam", "--head-lr-mult", "1")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        f"error: checkpoint {saved} does not fit this configuration")
 
     proc = run_cli("training/train.py", *flat[:flat.index("--iterations")],
                    "--iterations", str(saved_step + 2),
@@ -207,3 +219,16 @@ def test_quickstart_recipe_learns(tmp_path):
     assert np.mean(values[-3:]) < np.mean(values[:3])
     assert summary["best"]["mIoU100"]["mIoU"] == max(history)
     assert (tmp_path / "run" / "best_mIoU100.keras").is_file()
+
+
+@pytest.mark.slow
+def test_mixed_precision_cli_run(tmp_path):
+    """mixed_float16 end to end through the CLI: loss scaling, float32 logits, export."""
+    cfg = tiny(tmp_path, iterations=2, batch_size=2, synthetic_counts=[8, 2])
+    proc = run_cli("training/train.py", *flags(cfg), "--mixed-precision", "mixed_float16")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "final val: mIoU100" in proc.stdout
+    from stdc_tf.models.io import load_keras
+    model = load_keras(tmp_path / "run" / "final.keras")
+    assert model.get_layer("features.0.conv").compute_dtype == "float16"
+    assert model.output["out"].dtype == "float32"

@@ -38,6 +38,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")   # errors reach the user as one line below, not as TF warnings
+
     from stdc_tf.training.strategy import split_cpu
     split_cpu(cfg.cpu_replicas)   # before TensorFlow initialises its devices
 

@@ -207,7 +207,13 @@ class Trainer:
         """Resume from the latest checkpoint, if any; returns the step."""
         latest = tf.train.latest_checkpoint(str(self.out_dir / "checkpoints"))
         if latest:
-            self.checkpoint.restore(latest).expect_partial()
+            try:
+                self.checkpoint.restore(latest).expect_partial()
+            except (ValueError, tf.errors.OpError) as exc:
+                raise TrainingError(
+                    f"checkpoint {latest} does not fit this configuration (was the preset, "
+                    f"optimizer or --freeze-backbone-bn-affine changed? use a new --output-dir): "
+                    f"{str(exc).splitlines()[0]}") from None
             if self.verbose:
                 print(f"resumed from {latest} at step {self.step}")
         return self.step
