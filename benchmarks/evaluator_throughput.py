@@ -56,7 +56,7 @@ def main() -> None:
                    "onnxruntime": export_onnx(model, work / "model.onnx")}
         print(f"\n{len(data)} synthetic val images {args.size[0]}x{args.size[1]}, scale {args.scale} "
               f"(input {input_shape[0]}x{input_shape[1]}), {os.cpu_count()} CPU cores\n")
-        print(f"| runtime | mIoU (%) | images/s | model images/s |\n| --- | ---: | ---: | ---: |")
+        print("| runtime | mIoU (%) | images/s | model images/s |\n| --- | ---: | ---: | ---: |")
         for name, source in sources.items():
             r = evaluate(load_predictor(source), data, [args.scale], progress=False)
             print(f"| {name} | {100 * r.summary['mIoU']:.2f} | {r.images_per_s:.1f} | "

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
-import keras
 
 from stdc_tf.models import PRESETS, build_model, build_stdc_seg, get_preset, inference_model
 from stdc_tf.models.io import load_keras, save_keras

@@ -24,7 +24,7 @@ from stdc_tf.export.tflite import export_tflite
 from stdc_tf.models.preprocessing import normalize
 from stdc_tf.runtime import (ModelIO, ModelLoadError, Predictor, load_predictor, predictors,
                              register_predictor)
-from test_evaluation import COLOR_SIZE, color_data, color_model  # noqa: F401 (color_data: fixture)
+from conftest import COLOR_SIZE, color_model
 
 
 def color_images(color_data, n: int = 3) -> np.ndarray:

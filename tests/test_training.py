@@ -232,3 +232,35 @@ def test_mixed_precision_cli_run(tmp_path):
     model = load_keras(tmp_path / "run" / "final.keras")
     assert model.get_layer("features.0.conv").compute_dtype == "float16"
     assert model.output["out"].dtype == "float32"
+
+
+def test_recipe_variable_groups():
+    from stdc_tf.models import build_model
+    from stdc_tf.training.trainer import variable_groups
+
+    model = build_model("stdc1_seg50", num_classes=5, input_shape=(64, 64, 3))
+    groups = variable_groups(model, freeze_backbone_bn_affine=False)
+    frozen = variable_groups(model, freeze_backbone_bn_affine=True)
+    names = {k: {v.path for v in vs} for k, vs in groups.items()}
+    assert "ffm.conv1/kernel" in names["heads"] and "conv_out_sp8.conv.bn/gamma" in names["heads"]
+    assert not any(n.startswith(("arm16", "conv_head", "features.")) for n in names["heads"])
+    assert all(n.endswith("kernel") for n in names["decay"])          # no BN, no bias decays
+    assert "features.2.avd_layer.0/kernel" in names["decay"]
+    lost = names["train"] - {v.path for v in frozen["train"]}
+    assert lost and all(n.startswith("features.") and n.endswith(("gamma", "beta")) for n in lost)
+    assert "arm16.conv.bn/gamma" in {v.path for v in frozen["train"]}
+
+
+def test_pretrained_backbone_initialises_the_backbone(tmp_path):
+    from conftest import DATA
+    from stdc_tf.training.trainer import Trainer
+    from stdc_tf.weights.parity import seeded_weights
+
+    case = json.loads((DATA / "stdc1_cls_64x64.json").read_text())
+    imagenet = seeded_weights(case["weights"], case["seed"])
+    np.savez(tmp_path / "STDCNet813M.npz", **imagenet)
+    cfg = load_config(**tiny(tmp_path, pretrained_backbone=str(tmp_path / "STDCNet813M.npz")))
+    trainer = Trainer(cfg, verbose=False)
+    kernel = trainer.model.get_layer("features.3.conv_list.2.conv").get_weights()[0]
+    np.testing.assert_array_equal(
+        kernel, imagenet["features.3.conv_list.2.conv.weight"].transpose(2, 3, 1, 0))

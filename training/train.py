@@ -53,7 +53,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out = Path(summary["output_dir"])
-    print(f"final val: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in summary["final"].items()))
+    print("final val: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in summary["final"].items()))
     for key, best in summary["best"].items():
         print(f"best val {key} {100 * best['mIoU']:.2f} at step {best['step']}: {out / f'best_{key}.keras'}")
     print(f"checkpoints: {out / 'checkpoints'}")

@@ -19,12 +19,13 @@ class Blocks:
     """Layer factory bound to one Keras module (``keras`` or ``tf_keras``).
 
     ``sync_bn`` makes the BatchNorms built with ``sync=True`` cross-replica synchronized (the
-    reference syncs the head BNs only). ``kernel_init`` is the conv initializer of this part of
-    the network (the backbone and the heads use different ones in the reference).
+    reference syncs the head BNs only). ``kernel_init`` makes the conv initializer of this part
+    of the network (the backbone and the heads use different ones in the reference); it is a
+    factory because ``tf_keras`` repeats the same values when one unseeded instance is reused.
     """
 
     k: Any
-    kernel_init: Any = "glorot_uniform"
+    kernel_init: Callable[[], Any]
     sync_bn: bool = False
 
     def conv(self, x, name: str, filters: int, kernel: int = 1, stride: int = 1, **kwargs):

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from dataclasses import asdict
@@ -39,10 +38,13 @@ import tensorflow as tf
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.data.datasets import SegDataset, load_dataset
-from stdc_tf.data.pipeline import iterate_with_clear_errors, train_dataset
+from stdc_tf.data.pipeline import iterate_with_clear_errors, read_image, read_label, train_dataset
+from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.losses import stdc_loss
 from stdc_tf.models import build_model, get_preset, inference_model
 from stdc_tf.models.io import save_keras
+from stdc_tf.models.preprocessing import normalize
+from stdc_tf.runtime.predictors import KerasPredictor
 from stdc_tf.training.config import TrainConfig
 from stdc_tf.training.schedule import WarmupPoly
 from stdc_tf.training.strategy import is_chief, make_strategy, task_id
@@ -132,6 +134,7 @@ class Trainer:
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir),
                                                   max_to_keep=cfg.keep_checkpoints)
         self.infer = inference_model(self.model)
+        self._predictor = None
         self.best_path = self.out_dir / "best.json"
         self.best: dict[str, dict] = (json.loads(self.best_path.read_text())
                                       if self.best_path.is_file() else {})
@@ -264,11 +267,10 @@ class Trainer:
     # ------------------------------------------------------------------ validation
     def validate(self, step: int) -> dict[str, float]:
         """mIoU at every eval scale; the best model per scale is exported as ``best_mIoU{s}``."""
-        from stdc_tf.evaluation.evaluator import evaluate
-        from stdc_tf.runtime.predictors import KerasPredictor
-
         self._sync()
-        predictor = KerasPredictor(self.infer)
+        if self._predictor is None:   # one traced function for every validation of the run
+            self._predictor = KerasPredictor(self.infer)
+        predictor = self._predictor
         results = {}
         for scale in self.cfg.eval_scales:
             result = evaluate(predictor, self.val_data, scales=[scale], progress=False)
@@ -289,9 +291,6 @@ class Trainer:
 
     def _image_summary(self, step: int, count: int = 3) -> None:
         """Prediction overlays of the first val images (image | prediction | ground truth)."""
-        from stdc_tf.data.pipeline import read_image, read_label
-        from stdc_tf.models.preprocessing import normalize
-
         palette = np.array(list(self.val_data.info.palette) + [(0, 0, 0)] * 256, np.uint8)[:256]
         panels = []
         for sample in self.val_data.samples[:count]:
