@@ -61,3 +61,13 @@ def test_splits_hold_several_classes_and_ignored_pixels(small_root):
 
 def test_colour_alone_does_not_give_the_classes_away(small_root):
     assert color_baseline_miou(small_root) < 0.30
+
+
+def test_reading_without_parameters_keeps_the_stored_dataset(tmp_path):
+    generate(tmp_path, num_train=3, num_val=2, height=32, width=64, seed=5)
+    marker = (tmp_path / MARKER).read_text()
+    val = load_dataset("synthetic", tmp_path, "val")
+    assert len(val) == 2 and (tmp_path / MARKER).read_text() == marker
+    assert read_label(val.samples[0].label, val.label_lut).shape == (32, 64)
+    assert len(load_dataset("synthetic", tmp_path, "val", num_val=1, num_train=1,
+                            height=32, width=64)) == 1          # explicit parameters regenerate

@@ -15,7 +15,6 @@ predictions are reported as absent and left out of the mean.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -75,13 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
 
+    from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
     from stdc_tf.evaluation.predictions import score_predictions
     from stdc_tf.evaluation.report import format_summary, write_report
     from stdc_tf.runtime import load_predictor
 
     try:
-        dataset = _load_dataset(args.dataset, args.data_root, args.split)
+        dataset = load_dataset(args.dataset, args.data_root, args.split)
         if args.predictions:
             result = score_predictions(args.predictions, dataset, args.ids,
                                        progress=not args.no_progress)
@@ -99,20 +99,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def _load_dataset(name: str, root: Path, split: str):
-    """The split to score; an existing synthetic dataset is read as generated, never regenerated."""
-    from stdc_tf.data.datasets import load_dataset
-
-    kwargs = {}
-    if name == "synthetic":
-        from stdc_tf.data.synthetic import MARKER
-        marker = root / MARKER
-        if marker.is_file():
-            kwargs = {k: v for k, v in json.loads(marker.read_text()).items()
-                      if k != "generator_version"}
-    return load_dataset(name, root, split, **kwargs)
 
 
 if __name__ == "__main__":

@@ -206,9 +206,15 @@ def _folder(root: Path, split: str) -> SegDataset:
 
 
 def _synthetic(root: Path, split: str, **generate_kwargs) -> SegDataset:
-    """The built-in synthetic street scenes (generated at ``root`` on first use)."""
-    from stdc_tf.data.synthetic import generate
+    """The built-in synthetic street scenes, generated at ``root`` on first use.
 
+    Without arguments a dataset already at ``root`` is read as it is (whatever size it was
+    generated with); with arguments it is regenerated unless it matches them.
+    """
+    from stdc_tf.data.synthetic import generate, stored_parameters
+
+    if not generate_kwargs:
+        generate_kwargs = stored_parameters(root) or {}
     return _cityscapes(generate(root, **generate_kwargs), split)
 
 

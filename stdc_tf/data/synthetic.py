@@ -272,6 +272,15 @@ def render_scene(seed: tuple[int, ...], height: int, width: int) -> tuple[np.nda
     return _Scene(np.random.default_rng(seed), height, width).render()
 
 
+def stored_parameters(root: str | Path) -> dict | None:
+    """The ``generate`` arguments of the complete current-version dataset at ``root``, if any."""
+    marker = Path(root) / MARKER
+    state = json.loads(marker.read_text()) if marker.is_file() else {}
+    if state.get("complete") and state.get("generator_version") == GENERATOR_VERSION:
+        return {k: v for k, v in state.items() if k not in ("complete", "generator_version")}
+    return None
+
+
 def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: int = 128,
              width: int = 256, seed: int = 0) -> Path:
     """Write the dataset at ``root`` (Cityscapes layout) unless it is already there; returns root.
