@@ -264,3 +264,19 @@ def test_pretrained_backbone_initialises_the_backbone(tmp_path):
     kernel = trainer.model.get_layer("features.3.conv_list.2.conv").get_weights()[0]
     np.testing.assert_array_equal(
         kernel, imagenet["features.3.conv_list.2.conv.weight"].transpose(2, 3, 1, 0))
+
+
+def test_corrupt_training_image_stops_with_its_name(tmp_path):
+    from stdc_tf.data.synthetic import generate
+
+    cfg = tiny(tmp_path, data_root=str(tmp_path / "data"), synthetic_counts=[8, 2], iterations=4)
+    generate(cfg["data_root"], num_train=8, num_val=2, height=64, width=128)
+    bad = sorted((tmp_path / "data" / "leftImg8bit" / "train").rglob("*.png"))[3]
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    proc = run_cli("training/train.py", *flags(cfg))
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and bad.name in last, last
+    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert bad.name in proc.stderr          # logged, then skipped

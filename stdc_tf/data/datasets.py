@@ -67,6 +67,11 @@ def load_dataset(name: str, root: str | Path, split: str, **kwargs) -> SegDatase
     return dataset
 
 
+# Decoding failures are reported by read_image as one DataError naming the file; OpenCV's own
+# log lines about the same failure would only bury it.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Decode an image file to uint8 RGB ``[H, W, 3]`` (grayscale is expanded, 16 bit reduced)."""
     try:
