@@ -9,6 +9,10 @@ Both resize a tensor to the spatial size of a second ("reference") tensor, so an
 including sizes not divisible by 32 and ``None`` spatial dims. Both lower to builtin LiteRT ops
 (``RESIZE_NEAREST_NEIGHBOR`` / ``RESIZE_BILINEAR`` with ``align_corners``).
 
+Known TensorFlow 2.21 issue: under XLA (``jit_compile=True``) the CPU ``ResizeBilinear`` kernel
+with aligned corners returns wrong values for some sizes (e.g. 8×16 → 64×128), so nothing in the
+toolkit JIT-compiles these models; eager and graph mode are exact (see the parity tests).
+
 tfmot (QAT) only understands ``tf_keras`` layers, so the classes are created per Keras module by
 :func:`custom_layers`; the same builder code then builds the model in either framework.
 """
