@@ -103,8 +103,10 @@ def test_keras_file_round_trip(seg, tmp_path):
 
 
 def test_saved_model_serving_signature(seg, tmp_path):
+    from stdc_tf.export.saved_model import export_saved_model
+
     infer = inference_model(seg)
-    infer.export(str(tmp_path / "sm"), format="tf_saved_model", verbose=False)
+    export_saved_model(seg, tmp_path / "sm")      # a training graph exports its inference graph
     loaded = tf.saved_model.load(str(tmp_path / "sm"))
     fn = loaded.signatures["serving_default"]
     x = _image(64, 64, seed=4)

@@ -7,18 +7,9 @@ inference graph (main logits only), which is what every runtime predictor expect
 """
 from __future__ import annotations
 
-from typing import Any
-
 
 class ExportError(ValueError):
     """A model cannot be converted to the requested format."""
-
-
-def inference_graph(model: Any) -> Any:
-    """``model`` itself, or its inference graph if it is a training graph with dict outputs."""
-    from stdc_tf.models import inference_model
-
-    return inference_model(model) if isinstance(model.output, dict) else model
 
 
 def first_line(error: BaseException) -> str:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from stdc_tf.atomic import atomic_output
-from stdc_tf.export import ExportError, first_line, inference_graph
+from stdc_tf.export import ExportError, first_line
+from stdc_tf.models import inference_model
 
 DEFAULT_OPSET = 17
 
@@ -22,7 +23,7 @@ def export_onnx(model: Any, path: str | Path, input_shape: Sequence[int | None] 
     import tf2onnx
 
     path = Path(path)
-    model = inference_graph(model)
+    model = inference_model(model)
     shape = tuple(input_shape or model.inputs[0].shape[1:])
     shape = (*shape, 3) if len(shape) == 2 else shape
     if len(shape) != 3:

@@ -5,13 +5,14 @@ from pathlib import Path
 from typing import Any
 
 from stdc_tf.atomic import atomic_output
-from stdc_tf.export import ExportError, first_line, inference_graph
+from stdc_tf.export import ExportError, first_line
+from stdc_tf.models import inference_model
 
 
 def export_saved_model(model: Any, path: str | Path) -> Path:
     """Write ``model``'s inference graph as a SavedModel directory at ``path``."""
     path = Path(path)
-    model = inference_graph(model)
+    model = inference_model(model)
     try:
         with atomic_output(path, directory=True) as tmp:
             model.export(str(tmp), format="tf_saved_model", verbose=False)

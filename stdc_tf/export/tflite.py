@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from stdc_tf.atomic import atomic_output
-from stdc_tf.export import ExportError, first_line, inference_graph
+from stdc_tf.export import ExportError, first_line
+from stdc_tf.models import inference_model
 
 
 def export_tflite(model: Any, path: str | Path) -> Path:
@@ -25,7 +26,7 @@ def export_tflite(model: Any, path: str | Path) -> Path:
     path = Path(path)
     try:
         with tempfile.TemporaryDirectory() as saved_model:
-            inference_graph(model).export(saved_model, format="tf_saved_model", verbose=False)
+            inference_model(model).export(saved_model, format="tf_saved_model", verbose=False)
             converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
             flatbuffer = converter.convert()

@@ -120,7 +120,11 @@ def build_stdc_seg(backbone: str = "stdc1", num_classes: int = 19,
 
 
 def inference_model(model, output: str = "out"):
-    """The inference graph of a training graph: same layers, only ``output`` computed."""
+    """The inference graph of a training graph: same layers, only ``output`` computed.
+
+    A model with a single output already is one and is returned as it is.
+    """
+    if not isinstance(model.output, dict):
+        return model
     k = keras_module_of(model)
-    out = model.output[output] if isinstance(model.output, dict) else model.output
-    return k.Model(model.input, out, name=f"{model.name}_inference")
+    return k.Model(model.input, model.output[output], name=f"{model.name}_inference")

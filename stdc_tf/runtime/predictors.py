@@ -195,8 +195,7 @@ class KerasPredictor(Predictor):
 
         from stdc_tf.models import inference_model
 
-        if isinstance(model.output, dict):
-            model = inference_model(model)
+        model = inference_model(model)
         self.model, self.path = model, path
         batch, height, width = _image_dims(model.inputs[0].shape, self._name())
         self.io = ModelIO(height, width, batch, _np_dtype(model.inputs[0].dtype),
