@@ -12,7 +12,8 @@ import argparse
 import inspect
 import time
 
-from stdc_tf.data.synthetic import color_baseline_miou, generate
+from stdc_tf.data.synthetic import generate
+from stdc_tf.evaluation.baselines import color_baseline_miou
 
 
 def main(argv: list[str] | None = None) -> float:

@@ -55,14 +55,13 @@ from collections.abc import Mapping, Sequence
 
 import tensorflow as tf
 
-IGNORE_INDEX = 255
+from stdc_tf.conventions import DETAIL_OUTPUT_KEYS, IGNORE_INDEX, SEG_OUTPUT_KEYS
+
 OHEM_SCORE_THRESH = 0.7
 OHEM_MIN_KEPT_DIVISOR = 16
 DETAIL_THRESHOLD = 0.1
 DETAIL_FUSE_WEIGHTS = (0.6, 0.3, 0.1)
 DETAIL_TARGET_STRIDES = (1, 2, 4)
-SEG_OUTPUT_KEYS = ("out", "out16", "out32")
-DETAIL_OUTPUT_KEYS = ("detail2", "detail4", "detail8", "detail16")
 
 _LAPLACIAN = ((-1.0, -1.0, -1.0),
               (-1.0, 8.0, -1.0),
@@ -230,7 +229,8 @@ def detail_loss(targets: tf.Tensor, logits: tf.Tensor) -> tuple[tf.Tensor, tf.Te
     return bce, dice
 
 
-def stdc_loss(labels: tf.Tensor, outputs: Mapping[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+def stdc_loss(labels: tf.Tensor, outputs: Mapping[str, tf.Tensor],
+              fuse_weights: Sequence[float] | tf.Tensor = DETAIL_FUSE_WEIGHTS) -> dict[str, tf.Tensor]:
     """All STDC loss terms for one (local) batch, plus their sum.
 
     Args:
@@ -239,6 +239,7 @@ def stdc_loss(labels: tf.Tensor, outputs: Mapping[str, tf.Tensor]) -> dict[str, 
         resolution; any of ``detail2``, ``detail4``, ``detail8``, ``detail16``: [B, H/s, W/s, 1]
         detail logits (the released models train ``detail8`` only). Other keys are rejected so a
         misnamed head cannot silently drop out of the loss.
+      fuse_weights: the detail targets' fuse kernel (:func:`detail_targets`).
 
     Returns:
       ``ohem_<key>`` for each segmentation output, ``<key>_bce`` and ``<key>_dice`` for each
@@ -248,7 +249,7 @@ def stdc_loss(labels: tf.Tensor, outputs: Mapping[str, tf.Tensor]) -> dict[str, 
     if unknown:
         raise ValueError(f"unknown output keys {sorted(unknown)}; expected some of "
                          f"{SEG_OUTPUT_KEYS + DETAIL_OUTPUT_KEYS}")
-    if "out" not in outputs:
+    if SEG_OUTPUT_KEYS[0] not in outputs:
         raise ValueError("outputs must contain the main logits 'out'")
 
     terms: dict[str, tf.Tensor] = {}
@@ -258,7 +259,7 @@ def stdc_loss(labels: tf.Tensor, outputs: Mapping[str, tf.Tensor]) -> dict[str, 
     detail_keys = [key for key in DETAIL_OUTPUT_KEYS if key in outputs]
     if detail_keys:
         # The target depends on the labels only: build it once for every detail head.
-        targets = detail_targets(labels)
+        targets = detail_targets(labels, fuse_weights)
         for key in detail_keys:
             terms[f"{key}_bce"], terms[f"{key}_dice"] = detail_loss(targets, outputs[key])
     terms["total"] = tf.add_n(list(terms.values()))

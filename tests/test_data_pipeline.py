@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from stdc_tf.data.datasets import DataError, Sample, SegDataset, load_dataset
 from stdc_tf.data.labels import DatasetInfo
-from stdc_tf.data.pipeline import (eval_dataset, iterate_with_clear_errors, read_image, read_label,
-                                   train_dataset)
+from stdc_tf.data.datasets import read_image, read_label
+from stdc_tf.data.pipeline import eval_dataset, iterate_with_clear_errors, train_dataset
 from stdc_tf.data.synthetic import generate
 from stdc_tf.models.preprocessing import IMAGENET_MEAN, IMAGENET_STD, normalize
 
@@ -61,6 +61,37 @@ def test_train_batches_shapes_dtypes_and_values(synthetic):
 def test_crops_larger_than_the_scaled_image_are_up_resized(synthetic):
     (images, labels), = batches(train_dataset(synthetic, 2, crop_size=(2 * H, 2 * W), scales=(0.25,)), 1)
     assert images.shape == (2, 2 * H, 2 * W, 3) and labels.shape == (2, 2 * H, 2 * W)
+
+
+def _stripes(root, h: int, w: int):
+    """A folder dataset whose label changes every column (0, 1, 2, 0, …) and whose image is a
+    black/white column pattern: the sharpest content a resize can meet."""
+    import json
+
+    import cv2
+
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    (root / "classes.json").write_text(json.dumps({"classes": [
+        {"name": str(i), "color": [i, i, i]} for i in range(3)]}))
+    label = np.tile((np.arange(w) % 3).astype(np.uint8), (h, 1))
+    image = np.repeat((255 * (np.arange(w) % 2)).astype(np.uint8)[None, :, None], h, 0).repeat(3, 2)
+    cv2.imwrite(str(root / "images" / "a.png"), image)
+    cv2.imwrite(str(root / "labels" / "a.png"), label)
+    return load_dataset("folder", root, "train")
+
+
+def test_small_scales_are_resized_down_then_up_like_the_reference(tmp_path):
+    """Scale 0.25 then up to the crop, in two steps: labels come out in blocks of about 4 columns
+    and the stripes blur away. A single resize straight to the crop size (a sharp view) keeps
+    runs of 1 column and full contrast."""
+    ds = _stripes(tmp_path, 32, 128)
+    (images, labels), = batches(train_dataset(ds, 1, crop_size=(32, 128), scales=(0.25,), seed=0), 1)
+    row = labels[0, 16]
+    runs = np.diff(np.flatnonzero(np.diff(row) != 0))
+    assert runs.mean() >= 3.0, row
+    (sharp, _), = batches(train_dataset(ds, 1, crop_size=(32, 128), scales=(1.0,), seed=0), 1)
+    assert images[0].std() < 0.5 * sharp[0].std()
 
 
 def test_same_seed_same_batches(synthetic):

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from stdc_tf.data.datasets import load_dataset, read_label
-from stdc_tf.data.synthetic import MARKER, color_baseline_miou, generate
+from stdc_tf.data.synthetic import MARKER, generate
+from stdc_tf.evaluation.baselines import color_baseline_miou
 
 SMALL = dict(num_train=16, num_val=8, height=64, width=128)
 

@@ -152,13 +152,14 @@ SEG_CONFIGS = {
 def _keras_probe(model, variant: str, context: bool):
     import keras
 
-    from stdc_tf.models import stage_outputs
-    from stdc_tf.weights.parity import CONTEXT_LAYERS
+    from stdc_tf.models import feature_outputs
 
     outputs = dict(model.output) if isinstance(model.output, dict) else {"logits": model.output}
-    if context:
-        outputs.update({k: model.get_layer(v).output for k, v in CONTEXT_LAYERS.items()})
-    outputs.update({f"backbone_{k}": v for k, v in stage_outputs(model, variant).items()})
+    for key, tensor in feature_outputs(model).items():
+        if not key.startswith("context"):
+            outputs[f"backbone_{key}"] = tensor
+        elif context:
+            outputs[key] = tensor
     return keras.Model(model.input, outputs)
 
 

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from stdc_tf.data.datasets import load_dataset
-from stdc_tf.data.pipeline import read_image
+from stdc_tf.data.datasets import read_image
 from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.export import ExportError
 from stdc_tf.export.onnx import export_onnx

@@ -16,7 +16,9 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from stdc_tf.data.labels import (CAMVID, CITYSCAPES, IGNORE_INDEX, DatasetInfo, camvid_label_lut,
+from stdc_tf.conventions import IGNORE_INDEX
+from stdc_tf.errors import StdcError
+from stdc_tf.data.labels import (CAMVID, CITYSCAPES, DatasetInfo, camvid_label_lut,
                                  cityscapes_label_lut, remap_ignore_lut)
 
 DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
@@ -24,7 +26,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _SHOW_UNMATCHED = 5
 
 
-class DataError(ValueError):
+class DataError(StdcError, ValueError):
     """A dataset file or folder is missing, unreadable or inconsistent with its partner."""
 
 

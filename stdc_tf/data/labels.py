@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from cityscapesscripts.helpers.labels import labels as _CITYSCAPES_LABELS
 
-IGNORE_INDEX = 255
+from stdc_tf.conventions import IGNORE_INDEX
 
 
 @dataclass(frozen=True)

@@ -10,34 +10,59 @@ Bad files raise :class:`DataError` inside the pipeline. TensorFlow re-raises it 
 :func:`iterate_with_clear_errors` to get the :class:`DataError` itself back. With
 ``skip_bad_samples`` a bad file is logged (warning, with its name) and left out instead.
 
-The file decoders :func:`read_image` and :func:`read_label` live in the TF-free
-:mod:`stdc_tf.data.datasets` and are re-exported here.
+The file decoders (``read_image``, ``read_label``) live in the TF-free :mod:`stdc_tf.data.datasets`.
 """
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
-from stdc_tf.data.labels import IGNORE_INDEX
+from stdc_tf.conventions import IGNORE_INDEX, REFERENCE_SCALES
+from stdc_tf.errors import shown
 from stdc_tf.models.preprocessing import normalize
 
-__all__ = ["REFERENCE_SCALES", "DataError", "color_jitter", "eval_dataset", "iterate_with_clear_errors",
-           "read_image", "read_label", "train_dataset"]
+__all__ = ["REFERENCE_SCALES", "BadSamples", "DataError", "color_jitter", "eval_dataset", "iterate_with_clear_errors",
+           "train_dataset"]
 
 log = logging.getLogger(__name__)
 
-REFERENCE_SCALES = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
 JITTER_RANGE = (0.5, 1.5)   # brightness, contrast and saturation factors
 _GRAY_WEIGHTS = (0.299, 0.587, 0.114)   # PIL's "L" conversion
 
 
+class BadSamples:
+    """Skips unreadable samples of one split, counts them, and stops when there are too many.
+
+    More than ``max_fraction`` of the split's files unreadable (or all of them, whatever the
+    fraction) is a :class:`DataError`: a pipeline that filters every sample away would otherwise
+    wait forever for its first batch.
+    """
+
+    def __init__(self, total: int, max_fraction: float = 1.0, what: str = "split"):
+        self.total, self.max_fraction, self.what = total, max_fraction, what
+        self.files: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def record(self, path: str, error: DataError) -> None:
+        with self._lock:
+            new = path not in self.files
+            self.files[path] = str(error)
+            count = len(self.files)
+        if new:
+            log.warning("skipping bad sample: %s", error)
+        if count >= self.total or count > self.max_fraction * self.total:
+            raise DataError(f"{count} of the {self.total} files of the {self.what} are unreadable "
+                            f"(more than {self.max_fraction:.0%}): {shown(sorted(self.files))}")
+
+
 def _load_pair(image_path: bytes, label_path: bytes, label_lut: np.ndarray | None,
-               num_classes: int, skip_bad: bool) -> tuple[np.ndarray, np.ndarray]:
+               num_classes: int, bad: BadSamples | None) -> tuple[np.ndarray, np.ndarray]:
     """Read and check one sample; a skipped bad sample comes back as empty arrays."""
     image_path, label_path = image_path.decode(), label_path.decode()
     try:
@@ -51,27 +76,33 @@ def _load_pair(image_path: bytes, label_path: bytes, label_lut: np.ndarray | Non
             raise DataError(f"label {label_path} holds value {int(label[bad][0])}, which is neither "
                             f"a class index (0..{num_classes - 1}) nor the ignore value {IGNORE_INDEX}")
     except DataError as e:
-        if not skip_bad:
+        if bad is None:
             raise
-        log.warning("skipping bad sample: %s", e)
+        bad.record(image_path, e)
         return np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.uint8)
     return image, label
 
 
-def _decoded(files: tf.data.Dataset, ds: SegDataset, skip_bad: bool) -> tf.data.Dataset:
+def _decoded(files: tf.data.Dataset, ds: SegDataset, bad: BadSamples | None) -> tf.data.Dataset:
     """``(key, image_path, label_path)`` → ``(key, uint8 image [H,W,3], uint8 label [H,W,1])``."""
     def load(key, image_path, label_path):
         image, label = tf.numpy_function(
-            lambda i, l: _load_pair(i, l, ds.label_lut, ds.info.num_classes, skip_bad),
+            lambda i, l: _load_pair(i, l, ds.label_lut, ds.info.num_classes, bad),
             [image_path, label_path], [tf.uint8, tf.uint8], stateful=False)
         image.set_shape([None, None, 3])
         label.set_shape([None, None])
         return key, image, label[..., None]
 
     decoded = files.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    if skip_bad:
+    if bad is not None:
         decoded = decoded.filter(lambda key, image, label: tf.size(label) > 0)
     return decoded
+
+
+def _bad_samples(skip: bool | BadSamples, total: int, what: str) -> BadSamples | None:
+    if isinstance(skip, BadSamples):
+        return skip
+    return BadSamples(total, what=what) if skip else None
 
 
 def _file_tensors(ds: SegDataset, shard: int = 0, num_shards: int = 1) -> tuple[tf.Tensor, tf.Tensor]:
@@ -110,13 +141,20 @@ def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tup
     base = tf.constant(base_size, tf.float32) if base_size else tf.cast(tf.shape(image)[:2], tf.float32)
     scale = tf.gather(scales, tf.random.stateless_uniform([], seeds[2], 0, scales.shape[0], tf.int32))
     size = tf.cast(base * scale, tf.int32)   # int() truncation, as the reference
+    image = tf.image.resize(image, size, "bilinear", antialias=True)
+    label = tf.image.resize(label, size, "nearest")
+    # The reference up-resizes a scaled image smaller than the crop in a second step, from the
+    # scaled one: small scales give a blurred image with blocky labels, not a sharp view.
     crop = tf.constant(crop_size, tf.int32)
     small = tf.reduce_any(size < crop)
     # Reference: size * (crop / short side) + 1; the max ratio also covers crops of another aspect.
     up = tf.reduce_max(tf.cast(crop, tf.float32) / tf.cast(size, tf.float32))
-    size = tf.where(small, tf.cast(tf.cast(size, tf.float32) * up + 1.0, tf.int32), size)
-    image = tf.image.resize(image, size, "bilinear", antialias=True)
-    label = tf.image.resize(label, size, "nearest")
+    up_size = tf.cast(tf.cast(size, tf.float32) * up + 1.0, tf.int32)
+    image, label, size = tf.cond(
+        small,
+        lambda: (tf.image.resize(image, up_size, "bilinear", antialias=True),
+                 tf.image.resize(label, up_size, "nearest"), up_size),
+        lambda: (image, label, size))
 
     offset = tf.cast(tf.random.stateless_uniform([2], seeds[3]) * tf.cast(size - crop, tf.float32),
                      tf.int32)
@@ -137,7 +175,7 @@ def _epoch_order(num_files: int, seed: int, repeat: bool) -> tf.data.Dataset:
 
 def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = (512, 1024),
                   scales: Sequence[float] = REFERENCE_SCALES, base_size: tuple[int, int] | None = None,
-                  seed: int = 0, skip_bad_samples: bool = False,
+                  seed: int = 0, skip_bad_samples: bool | BadSamples = False,
                   input_context: tf.distribute.InputContext | None = None,
                   repeat: bool = True) -> tf.data.Dataset:
     """Shuffled, augmented ``(float32 [B,h,w,3] normalized images, int32 [B,h,w] labels)`` batches.
@@ -155,6 +193,7 @@ def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = 
     ``distribute_datasets_from_function``) pass ``input_context.get_per_replica_batch_size(global)``.
     The file list is sharded by ``input_context.input_pipeline_id``. Incomplete batches are
     dropped, as the reference's loader does. ``repeat=False`` gives one epoch.
+    ``skip_bad_samples``: ``True`` or a :class:`BadSamples` (which also says how many are too many).
     """
     shard, num_shards = ((input_context.input_pipeline_id, input_context.num_input_pipelines)
                          if input_context else (0, 1))
@@ -169,13 +208,15 @@ def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = 
         element_seed = tf.random.experimental.stateless_fold_in(base_seed, k)
         return _augment(image, label, element_seed, crop_size, scales, base_size)
 
-    return (_decoded(files, ds, skip_bad_samples)
+    bad = _bad_samples(skip_bad_samples, len(images), "training split")
+    return (_decoded(files, ds, bad)
             .map(augment, num_parallel_calls=tf.data.AUTOTUNE)
             .batch(batch_size, drop_remainder=True)
             .prefetch(tf.data.AUTOTUNE))
 
 
-def eval_dataset(ds: SegDataset, batch_size: int = 1, skip_bad_samples: bool = False) -> tf.data.Dataset:
+def eval_dataset(ds: SegDataset, batch_size: int = 1,
+                 skip_bad_samples: bool | BadSamples = False) -> tf.data.Dataset:
     """``(uint8 [B,H,W,3] un-normalized images, int32 [B,H,W] labels)`` at full resolution, in order.
 
     Images stay uint8 so that the evaluator can resize them the way it wants before
@@ -183,7 +224,8 @@ def eval_dataset(ds: SegDataset, batch_size: int = 1, skip_bad_samples: bool = F
     """
     images, labels = _file_tensors(ds)
     files = tf.data.Dataset.from_tensor_slices((tf.range(len(images), dtype=tf.int64), images, labels))
-    return (_decoded(files, ds, skip_bad_samples)
+    bad = _bad_samples(skip_bad_samples, len(images), "evaluation split")
+    return (_decoded(files, ds, bad)
             .map(lambda k, image, label: (image, tf.cast(label[..., 0], tf.int32)))
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE))

@@ -3,7 +3,8 @@
 Scenes follow a street's layout (sky on top, buildings with window grids, trees with leafy
 texture, road with lane markings between tiled sidewalks, cars, persons, poles), and
 every object gets a random colour, so a class can only be told from its shape, texture and
-place, not its colour: a per-pixel nearest-class-colour classifier (:func:`color_baseline_miou`)
+place, not its colour: a per-pixel nearest-class-colour classifier
+(:func:`stdc_tf.evaluation.baselines.color_baseline_miou`)
 scores far below a small CNN. Labels are real Cityscapes labelIds (road = 7, sky = 23, the ego
 vehicle = 1, …), so reading them exercises the labelId → trainId mapping, ignored ids included.
 
@@ -21,8 +22,6 @@ import cv2
 import numpy as np
 from cityscapesscripts.helpers.labels import name2label
 
-from stdc_tf.data.datasets import load_dataset, read_image, read_label
-from stdc_tf.evaluation.metrics import ConfusionMatrix
 
 GENERATOR_VERSION = 2   # bump whenever the images change, so old copies get regenerated
 CITY = "synth"
@@ -318,30 +317,3 @@ def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: 
                 cv2.imwrite(str(label_dir / f"{stem}_gtFine_labelIds.png"), label)
         marker.write_text(json.dumps({**params, "complete": True}, indent=2) + "\n")
     return root
-
-
-def color_baseline_miou(root: str | Path) -> float:
-    """val mIoU of a per-pixel nearest-class-mean-colour classifier fitted on train.
-
-    It measures how much colour alone gives away; the synthetic data is meant to keep this low.
-    Works on any dataset in the Cityscapes layout.
-    """
-    train = load_dataset("cityscapes", root, "train")
-    n = train.info.num_classes
-    sums, counts = np.zeros((n, 3)), np.zeros(n)
-    for s in train.samples:
-        label = read_label(s.label, train.label_lut).reshape(-1)
-        keep = label < n
-        pixels, label = read_image(s.image).reshape(-1, 3)[keep].astype(np.float64), label[keep]
-        counts += np.bincount(label, minlength=n)
-        sums += np.stack([np.bincount(label, pixels[:, c], minlength=n) for c in range(3)], 1)
-    seen = np.flatnonzero(counts)
-    means = sums[seen] / counts[seen, None]
-
-    val = load_dataset("cityscapes", root, "val")
-    cm = ConfusionMatrix(n, ignore_index=val.info.ignore_index)
-    for s in val.samples:
-        pixels = read_image(s.image).reshape(-1, 1, 3).astype(np.float32)
-        nearest = np.argmin(((pixels - means[None].astype(np.float32)) ** 2).sum(-1), axis=1)
-        cm.update(read_label(s.label, val.label_lut).reshape(-1), seen[nearest])
-    return cm.miou()

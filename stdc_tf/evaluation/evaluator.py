@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from stdc_tf.data.datasets import SegDataset
+from stdc_tf.errors import StdcError
 from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
 from stdc_tf.runtime.predictors import Predictor
@@ -38,7 +39,7 @@ from stdc_tf.runtime.predictors import Predictor
 log = logging.getLogger(__name__)
 
 
-class EvaluationError(ValueError):
+class EvaluationError(StdcError, ValueError):
     """The protocol cannot be applied: options that contradict the model, mismatched files, ..."""
 
 
@@ -118,12 +119,13 @@ def resolve_scales(scales: Sequence[float] | None, flip: bool,
 
 
 def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] | None = None, flip: bool = False,
-             batch_size: int = 1, progress: bool = True) -> EvalResult:
+             batch_size: int = 1, progress: bool = True, skip_bad_samples: Any = False) -> EvalResult:
     """Score ``predictor`` on ``dataset`` with the protocol of the module docstring.
 
     ``scales=None``: a single scale of 1, or straight to a fixed-size predictor's input size
     (no warning). Batches need
-    images of one size; batch 1 works for any dataset.
+    images of one size; batch 1 works for any dataset. ``skip_bad_samples`` (``True`` or a
+    :class:`stdc_tf.data.pipeline.BadSamples`) leaves unreadable files out instead of stopping.
     """
     from tqdm import tqdm
 
@@ -135,7 +137,8 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     warned: set[tuple] = set()
     clock = Throughput()
     bar = tqdm(total=len(dataset), unit="img", desc=f"eval {predictor.runtime}", disable=not progress)
-    for images, labels in iterate_with_clear_errors(eval_dataset(dataset, batch_size)):
+    for images, labels in iterate_with_clear_errors(
+            eval_dataset(dataset, batch_size, skip_bad_samples)):
         preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]), scales,
                                                flip, info, warned)
         matrix.update(labels.numpy(), preds)

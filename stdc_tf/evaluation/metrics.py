@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-IGNORE_INDEX = 255
+from stdc_tf.conventions import IGNORE_INDEX
 
 
 def confusion_matrix(labels: np.ndarray, preds: np.ndarray, num_classes: int,

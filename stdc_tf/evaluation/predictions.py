@@ -118,7 +118,7 @@ def _prediction_values(dataset: SegDataset, ids: str) -> tuple[np.ndarray, np.nd
 def _read_pair(pred_path: Path, sample: Sample, dataset: SegDataset, allowed: np.ndarray, lut: np.ndarray | None,
                ids: str) -> tuple[np.ndarray, np.ndarray]:
     """(label class indices, prediction class indices) for one pair, checked."""
-    from stdc_tf.data.pipeline import read_label
+    from stdc_tf.data.datasets import read_label
 
     label = read_label(sample.label, dataset.label_lut)
     bad = first_invalid(label[label != dataset.info.ignore_index], dataset.info.num_classes)

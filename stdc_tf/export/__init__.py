@@ -8,11 +8,10 @@ inference graph (main logits only), which is what every runtime predictor expect
 from __future__ import annotations
 
 
-class ExportError(ValueError):
+from stdc_tf.errors import StdcError, first_line
+
+__all__ = ["ExportError", "first_line"]
+
+
+class ExportError(StdcError, ValueError):
     """A model cannot be converted to the requested format."""
-
-
-def first_line(error: BaseException) -> str:
-    """The first non-empty line of an error message: converters print pages of context."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0][:300] if lines else ''}"

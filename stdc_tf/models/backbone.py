@@ -102,12 +102,6 @@ def stage_layer_names(variant: str) -> list[str]:
     return ["features.0.relu", "features.1.relu"] + [f"features.{n}.concat" for n in last_block]
 
 
-def stage_outputs(model, variant: str) -> dict:
-    """The five stage tensors of any model built on the backbone, keyed ``feat2`` … ``feat32``."""
-    return {key: model.get_layer(name).output
-            for key, name in zip(STAGE_NAMES, stage_layer_names(variant))}
-
-
 def build_backbone(variant: str = "stdc1", input_shape=(None, None, 3), k: Any = None):
     """A model whose outputs are the five backbone stages, keyed ``feat2`` … ``feat32``."""
     k = k or _keras()

@@ -7,10 +7,9 @@ evaluation, and ``num_classes`` / ``input_shape`` can be overridden.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from stdc_tf.models.backbone import build_classifier
-from stdc_tf.models.segmentation import build_stdc_seg
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,9 @@ def build_model(preset: str, num_classes: int | None = None,
     preset's size for classifiers; extra keyword arguments go to the builder
     (e.g. ``detail_strides``, ``sync_bn`` for segmentation, ``dropout`` for classifiers).
     """
+    from stdc_tf.models.backbone import build_classifier
+    from stdc_tf.models.segmentation import build_stdc_seg
+
     p = get_preset(preset)
     num_classes = p.num_classes if num_classes is None else num_classes
     if p.task == "cls":

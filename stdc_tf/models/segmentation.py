@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from stdc_tf.conventions import DETAIL_STRIDES, MAIN_OUTPUT, SEG_OUTPUT_KEYS, detail_key
 from stdc_tf.models.backbone import stdc_backbone
 from stdc_tf.models.blocks import Blocks
 from stdc_tf.models.layers import custom_layers, keras_module_of
 
-DETAIL_STRIDES = (2, 4, 8, 16)
 CONTEXT_CHANNELS = 128
 FFM_CHANNELS = 256
 
@@ -107,19 +107,19 @@ def build_stdc_seg(backbone: str = "stdc1", num_classes: int = 19,
     ffm = feature_fusion(b, feat8, feat_cp8)
 
     resize = custom_layers(k).ResizeLike
-    heads = {"out": (ffm, "conv_out", 256), "out16": (feat_cp8, "conv_out16", 64),
-             "out32": (feat_cp16, "conv_out32", 64)}
+    heads = zip(SEG_OUTPUT_KEYS, ((ffm, "conv_out", 256), (feat_cp8, "conv_out16", 64),
+                                  (feat_cp16, "conv_out32", 64)))
     outputs = {}
-    for key, (x, head, mid) in heads.items():
+    for key, (x, head, mid) in heads:
         logits = output_head(b, x, head, mid, num_classes)
         outputs[key] = resize("bilinear", dtype="float32", name=f"{key}.up")([logits, inputs])
     stage = {2: feat2, 4: feat4, 8: feat8, 16: feat16}
     for s in sorted(set(detail_strides)):
-        outputs[f"detail{s}"] = output_head(b, stage[s], f"conv_out_sp{s}", 64, 1)
+        outputs[detail_key(s)] = output_head(b, stage[s], f"conv_out_sp{s}", 64, 1)
     return k.Model(inputs, outputs, name=name or f"{backbone}_seg")
 
 
-def inference_model(model, output: str = "out"):
+def inference_model(model, output: str = MAIN_OUTPUT):
     """The inference graph of a training graph: same layers, only ``output`` computed.
 
     A model with a single output already is one and is returned as it is.

@@ -29,10 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from stdc_tf.errors import StdcError
+
 OUTPUT_KINDS = ("logits", "classes")
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(StdcError, ValueError):
     """A model is missing, of a kind no registered runtime reads, or unreadable."""
 
 

@@ -2,20 +2,35 @@
 
 Every field is a command-line option (``--batch-size 8``) whose help text is the field's
 ``help`` metadata, so ``--help`` documents every option. Precedence: defaults < YAML < flags.
+The whole configuration is checked (types, ranges, names, combinations) when it is made, before
+anything is written, generated or imported: a bad value is one :class:`ConfigError` line naming
+the option. This module imports neither TensorFlow nor the data pipeline (``--help`` is instant).
+
+Batch size: the reference trains 16 images per GPU on 3 GPUs, and its backbone BNs and OHEM work
+per GPU, so the reference configs give ``per_replica_batch: 16`` and the global batch follows
+the number of replicas. ``batch_size`` (global, split over the replicas) is for runs that want a
+fixed global batch whatever the hardware, such as the quickstart.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from stdc_tf.data.pipeline import REFERENCE_SCALES
+from stdc_tf.conventions import DETAIL_STRIDES, REFERENCE_SCALES
+from stdc_tf.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
+MIXED_PRECISION = ("mixed_float16", "mixed_bfloat16")
+DETAIL_FUSE = ("constant", "decayed")
+REFERENCE_PER_REPLICA_BATCH = 16
 
 
 def _opt(default: Any, help: str, **kw) -> Any:
@@ -30,6 +45,8 @@ class TrainConfig:
     preset: str = _opt("stdc1_seg50", "model preset (stdc1_seg50, stdc2_seg50, stdc1_seg75, stdc2_seg75)")
     num_classes: int | None = _opt(None, "number of classes (default: the dataset's)")
     detail_strides: list[int] = _opt([8], "detail heads trained with the detail loss (of 2 4 8 16)")
+    detail_fuse: str = _opt("constant", "detail-target fuse kernel: constant [0.6, 0.3, 0.1] or "
+                            "decayed (the reference's: shrinks under weight decay at 1x lr)")
     pretrained_backbone: str | None = _opt(
         None, "reference ImageNet checkpoint (.tar/.pth/.npz) to initialise the backbone from")
     # data
@@ -42,9 +59,14 @@ class TrainConfig:
     crop_size: list[int] = _opt([512, 1024], "training crop H W")
     base_size: list[int] | None = _opt(None, "size H W the scales are relative to (default: each image's own)")
     scales: list[float] = _opt(list(REFERENCE_SCALES), "random-scale list (one chosen per image)")
-    skip_bad_samples: bool = _opt(False, "log and skip corrupt images instead of stopping")
+    skip_bad_samples: bool = _opt(False, "log and skip corrupt images (training and validation) "
+                                  "instead of stopping")
+    max_bad_fraction: float = _opt(0.05, "with --skip-bad-samples: stop when more than this "
+                                   "fraction of a split's files is unreadable")
     # optimisation (the reference recipe)
-    batch_size: int = _opt(16, "global batch size, split over all replicas")
+    batch_size: int | None = _opt(16, "global batch size, split over all replicas")
+    per_replica_batch: int | None = _opt(None, "images per replica; the global batch is this times "
+                                         "the replica count (the reference: 16); overrides --batch-size")
     iterations: int = _opt(60000, "training iterations")
     optimizer: str = _opt("sgd", "sgd (the reference's, with momentum) or adam (quick runs from scratch)")
     lr: float = _opt(0.01, "base learning rate")
@@ -69,45 +91,153 @@ class TrainConfig:
     keep_checkpoints: int = _opt(3, "checkpoints kept")
     log_every: int = _opt(20, "TensorBoard scalars every N iterations")
     output_dir: str = _opt("runs/stdc", "checkpoints, TensorBoard logs and exported models")
+    restart: bool = _opt(False, "start from step 0 even if --output-dir holds checkpoints "
+                         "(they are deleted); without it a run resumes or refuses")
     seed: int = _opt(0, "seed of the data order, augmentation and initialisation")
 
     def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown --optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}")
-        if self.optimizer == "adam" and self.head_lr_mult != 1:
-            raise ValueError("--head-lr-mult needs --optimizer sgd: it scales the heads' gradients, "
-                             "which Adam normalizes away; set it to 1 with adam")
-        for name in ("crop_size", "synthetic_size", "base_size"):
-            value = getattr(self, name)
-            if value is not None and len(value) != 2:
-                raise ValueError(f"--{name.replace('_', '-')} takes two numbers H W, got {value}")
+        validate(self)
+
+    def global_batch(self, replicas: int) -> int:
+        """The batch of one step over all replicas (see the module docstring)."""
+        if self.per_replica_batch:
+            return self.per_replica_batch * replicas
+        if self.batch_size % replicas:
+            raise ConfigError(f"--batch-size {self.batch_size} is not divisible by the {replicas} "
+                              f"replicas; use a multiple, or --per-replica-batch")
+        return self.batch_size
 
 
-def _arg_type(f: dataclasses.Field) -> tuple[Any, Any]:
-    """(element type, nargs) of a field for argparse."""
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
+def _elem_type(f: dataclasses.Field) -> type:
     kind = str(f.type)
-    elem = float if "float" in kind else int if "int" in kind else str
-    return elem, ("+" if "list" in kind else None)
+    return bool if "bool" in kind else float if "float" in kind else int if "int" in kind else str
+
+
+def _check_types(cfg: TrainConfig) -> None:
+    """Each value has its field's type (YAML can hold anything): ints, floats, lists of them."""
+    for f in dataclasses.fields(cfg):
+        value, kind = getattr(cfg, f.name), str(f.type)
+        if value is None:
+            if "None" not in kind:
+                raise ConfigError(f"{_flag(f.name)} needs a value")
+            continue
+        elem = _elem_type(f)
+        items = value if "list" in kind else [value]
+        if "list" in kind and not isinstance(value, list):
+            raise ConfigError(f"{_flag(f.name)} takes a list, got {value!r}")
+        for item in items:
+            ok = (isinstance(item, bool) if elem is bool else
+                  isinstance(item, int) and not isinstance(item, bool) if elem is int else
+                  isinstance(item, (int, float)) and not isinstance(item, bool) and math.isfinite(item)
+                  if elem is float else isinstance(item, str))
+            if not ok:
+                raise ConfigError(f"{_flag(f.name)} takes {'a list of ' if 'list' in kind else ''}"
+                                  f"{elem.__name__} values, got {value!r}")
+
+
+def _check_choice(name: str, value: Any, choices: tuple) -> None:
+    if value is not None and value not in choices:
+        raise ConfigError(f"unknown {_flag(name)} {value!r}; valid: {', '.join(choices)}")
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Every check that needs no file and no TensorFlow; raises one :class:`ConfigError` line."""
+    from stdc_tf.models.registry import PRESETS   # TensorFlow-free
+
+    _check_types(cfg)
+    if cfg.preset not in PRESETS:
+        raise ConfigError(f"unknown --preset {cfg.preset!r}; valid presets: {', '.join(PRESETS)}")
+    if PRESETS[cfg.preset].task != "seg":
+        raise ConfigError(f"--preset {cfg.preset} is a classifier; train a *_seg50/75 preset")
+    for name, choices in (("dataset", DATASETS), ("optimizer", OPTIMIZERS), ("strategy", STRATEGIES),
+                          ("mixed_precision", MIXED_PRECISION), ("detail_fuse", DETAIL_FUSE)):
+        _check_choice(name, getattr(cfg, name), choices)
+    bad = sorted(set(cfg.detail_strides) - set(DETAIL_STRIDES))
+    if bad:
+        raise ConfigError(f"--detail-strides {bad} not available; valid: {list(DETAIL_STRIDES)}")
+    for name in ("crop_size", "synthetic_size", "base_size", "synthetic_counts"):
+        value = getattr(cfg, name)
+        if value is not None and len(value) != 2:
+            raise ConfigError(f"{_flag(name)} takes two numbers H W, got {value}")
+    positive = ("iterations", "checkpoint_every", "keep_checkpoints", "log_every", "cpu_replicas",
+                "lr", "warmup_start_lr", "head_lr_mult", "crop_size", "synthetic_size", "base_size",
+                "synthetic_counts", "scales", "eval_scales", "batch_size", "per_replica_batch",
+                "eval_limit", "num_classes")
+    for name in positive:
+        value = getattr(cfg, name)
+        values = value if isinstance(value, list) else [value]
+        if value is not None and (not values or any(v <= 0 for v in values)):
+            raise ConfigError(f"{_flag(name)} must be positive, got "
+                              f"{' '.join(map(str, values)) if isinstance(value, list) else value}")
+    for name in ("eval_every", "warmup_iters", "weight_decay", "momentum", "poly_power"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{_flag(name)} must not be negative, got {getattr(cfg, name)}")
+    if cfg.momentum >= 1:
+        raise ConfigError(f"--momentum must be below 1, got {cfg.momentum}")
+    if not 0 <= cfg.max_bad_fraction <= 1:
+        raise ConfigError(f"--max-bad-fraction must be in 0..1, got {cfg.max_bad_fraction}")
+    if cfg.batch_size is None and cfg.per_replica_batch is None:
+        raise ConfigError("give --batch-size (global) or --per-replica-batch")
+    if cfg.optimizer == "adam" and cfg.head_lr_mult != 1:
+        raise ConfigError("--head-lr-mult needs --optimizer sgd: it scales the heads' gradients, "
+                          "which Adam normalizes away; set it to 1 with adam")
+    if cfg.detail_fuse == "decayed" and cfg.optimizer != "sgd":
+        raise ConfigError("--detail-fuse decayed reproduces the reference's SGD weight decay: "
+                          "it needs --optimizer sgd")
+    if cfg.num_classes is not None and cfg.num_classes > 255:
+        raise ConfigError(f"--num-classes {cfg.num_classes}: label maps are 8-bit (255 = ignore)")
+    out = Path(cfg.output_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--output-dir {out} is a file, not a folder")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML file of options (e.g. configs/quickstart.yaml)")
     for f in dataclasses.fields(TrainConfig):
-        flag = f"--{f.name.replace('_', '-')}"
+        flag = _flag(f.name)
         if "bool" in str(f.type) and "None" not in str(f.type):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                                 help=f.metadata["help"])
             continue
-        elem, nargs = _arg_type(f)
-        if "bool" in str(f.type):
-            elem = lambda s: s.lower() in ("1", "true", "yes")  # noqa: E731
-        parser.add_argument(flag, type=elem, nargs=nargs, default=None,
-                            help=f"{f.metadata['help']} (default: {_show(f)})")
+        elem = _elem_type(f)
+        if elem is bool:
+            elem = _parse_bool
+        parser.add_argument(flag, type=elem, nargs="+" if "list" in str(f.type) else None,
+                            default=None, help=f"{f.metadata['help']} (default: {_show(f)})")
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() not in ("1", "true", "yes", "0", "false", "no"):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return text.lower() in ("1", "true", "yes")
 
 
 def _show(f: dataclasses.Field) -> str:
     default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
     return " ".join(map(str, default)) if isinstance(default, list) else str(default)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML mapping of options; a missing, unreadable or malformed file is one line naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: malformed YAML{where}: "
+                          f"{getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of options, got {type(loaded).__name__}")
+    return loaded
 
 
 def load_config(args: argparse.Namespace | None = None, path: str | Path | None = None,
@@ -116,18 +246,16 @@ def load_config(args: argparse.Namespace | None = None, path: str | Path | None 
     values: dict[str, Any] = {}
     path = path or (args.config if args is not None else None)
     if path:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{path}: expected a mapping of options")
-        values.update(loaded)
+        values.update(read_yaml(path))
     if args is not None:
-        values.update({k: v for k, v in vars(args).items() if v is not None and k != "config"})
+        values.update({k: v for k, v in vars(args).items()
+                       if v is not None and k not in ("config", "verbose", "quiet")})
+    given = {**(vars(args) if args is not None else {}), **overrides}
+    if given.get("batch_size") is not None and given.get("per_replica_batch") is None:
+        values["per_replica_batch"] = None   # a global batch given here beats the file's per-replica one
     values.update(overrides)
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} in {path or 'arguments'}")
+        raise ConfigError(f"unknown option(s) {unknown} in {path or 'arguments'}")
     return TrainConfig(**values)

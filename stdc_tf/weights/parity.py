@@ -22,7 +22,6 @@ from stdc_tf.weights.reference import load_reference_weights
 
 TOLERANCE = 1e-4
 BACKBONE_NAMES = {"STDCNet813": "stdc1", "STDCNet1446": "stdc2"}
-CONTEXT_LAYERS = {"context_feat8": "conv_head16.relu", "context_feat16": "conv_head32.relu"}
 
 
 def seeded_weights(keys: Sequence[tuple[str, Sequence[int]]], seed: int) -> dict[str, np.ndarray]:
@@ -54,7 +53,7 @@ def case_model(case: dict):
     """A model for the case whose outputs are named like the case's arrays."""
     import keras
 
-    from stdc_tf.models import build_classifier, build_stdc_seg, stage_outputs
+    from stdc_tf.models import build_classifier, build_stdc_seg, feature_outputs
 
     variant = BACKBONE_NAMES[case["backbone"]]
     arrays = set(case["arrays"]) - {"input"}
@@ -66,8 +65,8 @@ def case_model(case: dict):
         model = build_stdc_seg(variant, case["num_classes"], (None, None, 3),
                                detail_strides=strides)
         outputs = dict(model.output)
-        outputs.update({k: model.get_layer(v).output for k, v in CONTEXT_LAYERS.items()})
-    outputs.update({f"backbone_{k}": v for k, v in stage_outputs(model, variant).items()})
+    for key, tensor in feature_outputs(model).items():
+        outputs[key if key.startswith("context") else f"backbone_{key}"] = tensor
     missing = arrays - set(outputs)
     if missing:
         raise ValueError(f"case asks for arrays the model does not produce: {sorted(missing)}")

@@ -24,21 +24,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+
+from stdc_tf.errors import StdcError
+from stdc_tf.models.structure import (HEAD_BN_PARTS, describe_model, inner_layer, is_batch_norm,
+                                      layer_kind, layer_part, part_of, reference_name)
 
 ABN_EPSILON = 1e-5
 TORCH_HINT = ("reading .pth/.tar checkpoints needs PyTorch; install the CPU build with "
               "`pip install torch --index-url https://download.pytorch.org/whl/cpu`, or pass an "
               ".npz / a dict of numpy arrays")
-CLASSIFIER_HEAD = ("conv_last.", "fc.", "bn.", "linear.")
-BACKBONE_PREFIXES = ("features.", "conv_last.", "fc.", "bn.", "linear.")
+CLASSIFIER_BN1D = "bn."   # the classifier's BatchNorm1d: in the checkpoint, never called
 _ALIAS = re.compile(r"^x(2|4|8|16|32)\.0\.(\d+)\.")
 _BN_PARAMS = {"weight": 0, "bias": 1, "running_mean": 2, "running_var": 3}
 
 
-class CheckpointError(ValueError):
+class CheckpointError(StdcError, ValueError):
     """A checkpoint that does not fit the model; the message lists what is wrong."""
 
 
@@ -108,17 +112,13 @@ def _layer_and_param(key: str) -> tuple[str, str]:
     return layer, param
 
 
-def _is_head_bn(layer_name: str) -> bool:
-    return not layer_name.startswith(BACKBONE_PREFIXES)
-
-
 def _to_keras(layer: Any, param: str, value: np.ndarray) -> tuple[int, np.ndarray]:
     """Index into ``layer.get_weights()`` and the value converted to Keras layout."""
-    kind = type(layer).__name__
-    if kind.startswith("BatchNormalization") or kind == "SyncBatchNormalization":
+    kind = layer_kind(layer)
+    if is_batch_norm(layer):
         if param not in _BN_PARAMS:
             raise KeyError(param)
-        if param == "weight" and _is_head_bn(layer.name):
+        if param == "weight" and layer_part(layer) in HEAD_BN_PARTS:
             value = np.abs(value) + ABN_EPSILON
         return _BN_PARAMS[param], value
     if param != "weight":
@@ -133,15 +133,21 @@ def _to_keras(layer: Any, param: str, value: np.ndarray) -> tuple[int, np.ndarra
 
 
 def _param_layers(model: Any) -> dict[str, Any]:
-    return {layer.name: layer for layer in model.layers if layer.weights}
+    """Reference module path → the (unwrapped) layer holding its weights."""
+    return {reference_name(layer): inner_layer(layer) for layer in model.layers
+            if inner_layer(layer).weights and reference_name(layer)}
+
+
+def _key_part(key: str) -> str | None:
+    return "classifier" if key.startswith(CLASSIFIER_BN1D) else part_of(_layer_and_param(key)[0])
 
 
 def _known_unused(key: str, task_is_seg: bool) -> bool:
-    if key.startswith("bn."):                       # BatchNorm1d: never called
+    """Classifier tensors in a segmentation checkpoint, the never-called BatchNorm1d, and detail
+    heads the model was built without."""
+    if key.startswith(CLASSIFIER_BN1D):
         return True
-    if task_is_seg and key.startswith(CLASSIFIER_HEAD):
-        return True
-    return task_is_seg and key.startswith("conv_out_sp")   # a detail head not built
+    return task_is_seg and _key_part(key) in ("classifier", "detail_head")
 
 
 def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
@@ -155,8 +161,8 @@ def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
     """
     state = normalize_keys(read_checkpoint(source))
     layers = _param_layers(model)
-    is_seg = "conv_out.conv_out" in layers
-    has_head = any(not k.startswith(BACKBONE_PREFIXES) for k in state)
+    is_seg = describe_model(model).task == "seg"
+    has_head = any(_key_part(k) not in ("backbone", "classifier") for k in state)
     if part == "auto":
         part = "full" if (has_head or not is_seg) else "backbone"
     if part not in ("full", "backbone"):
@@ -186,8 +192,7 @@ def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
         assigned.add((layer_name, index))
         report.loaded.append(key)
 
-    required = [name for name in layers
-                if part == "full" or name.startswith(BACKBONE_PREFIXES)]
+    required = [name for name in layers if part == "full" or part_of(name) == "backbone"]
     missing = [f"{name}[{i}]" for name in required
                for i in range(len(pending[name])) if (name, i) not in assigned]
     problems = []

@@ -1,0 +1,131 @@
+"""The one convention every command-line entry point follows (``training/``, ``convert/``,
+``benchmarks/`` and the ``python -m stdc_tf…`` tools).
+
+* ``--help`` and option errors never import TensorFlow (they are instant); TensorFlow is imported
+  through :func:`import_tensorflow`, which keeps its C++ start-up lines (oneDNN, CUDA stub,
+  cuInit, CPU feature guard) out of the output. On TF 2.21 ``TF_CPP_MIN_LOG_LEVEL`` no longer
+  does that: the lines are written by absl before its logging is initialised, straight to file
+  descriptor 2, so stderr is pointed at ``/dev/null`` while TensorFlow loads and initialises its
+  devices, and restored right after.
+* ``logging`` is configured so the toolkit's ``log.info`` lines reach the user; ``--verbose``
+  adds debug lines (and TensorFlow's own warnings), ``--quiet`` keeps warnings and errors only.
+* Exit status: 0 success, 1 a runtime error (one ``error: …`` line on stderr), 2 a usage error
+  (a bad option value, as argparse does), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+  No traceback reaches the user for an error the toolkit understands.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from stdc_tf.errors import ConfigError, StdcError, Terminated, first_line
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+
+log = logging.getLogger("stdc_tf")
+_QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
+
+
+def import_tensorflow() -> Any:
+    """``import tensorflow`` without its C++ start-up lines; returns the module.
+
+    Device initialisation (where cuInit and the CPU feature guard print) happens inside the
+    silenced window too. Idempotent: later calls return the module at once.
+    """
+    if "tensorflow" in sys.modules and getattr(import_tensorflow, "_done", False):
+        return sys.modules["tensorflow"]
+    for key, value in _QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+        tf.config.list_physical_devices()
+        tf.constant(0)   # creates the eager context: the last start-up lines come from here
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    tf.get_logger().setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR)
+    import_tensorflow._done = True   # type: ignore[attr-defined]
+    return tf
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true",
+                       help="also print debug lines and TensorFlow's own warnings")
+    group.add_argument("-q", "--quiet", action="store_true",
+                       help="print warnings, errors and the final result only")
+
+
+def setup_logging(verbose: bool = False, quiet: bool = False) -> None:
+    """Route the toolkit's log lines to stderr as ``message`` (warnings as ``warning: message``)."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+
+    class _Format(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            message = record.getMessage()
+            return message if record.levelno < logging.WARNING else \
+                f"{record.levelname.lower()}: {message}"
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    log.handlers[:] = [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def parser(doc: str | None, prog: str | None = None) -> argparse.ArgumentParser:
+    """An ``ArgumentParser`` whose description is the module docstring's first paragraph and
+    whose epilog (examples) is the rest, with ``--verbose/--quiet``."""
+    doc = (doc or "").strip()
+    head, _, tail = doc.partition("\n\n")
+    p = argparse.ArgumentParser(prog=prog, description=head, epilog=tail or None,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_verbosity(p)
+    return p
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated(f"terminated by signal {signum}")
+
+
+def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.ArgumentParser,
+        argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, set up logging and signals, call ``main(args)``; map errors to exit codes.
+
+    ``main`` returns an exit status (``None`` = 0). :class:`ConfigError` → 2; any other
+    :class:`StdcError`, ``OSError``, ``ValueError`` or ``ImportError`` → 1; Ctrl-C → 130 and
+    SIGTERM → 143, each with one line. Anything else is a bug and keeps its traceback.
+    """
+    args = argp.parse_args(argv)
+    setup_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return int(main(args) or EXIT_OK)
+    except ConfigError as exc:
+        print(f"{argp.prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (StdcError, OSError, ValueError, ImportError) as exc:
+        message = str(exc) if isinstance(exc, (StdcError, ImportError)) else first_line(exc)
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message = f"{exc.filename}: {message}"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
