@@ -116,16 +116,17 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
         print(f"{argp.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (StdcError, OSError, ValueError, ImportError) as exc:
-        message = str(exc) if isinstance(exc, (StdcError, ImportError)) else first_line(exc)
+        message = first_line(str(exc)) if isinstance(exc, (StdcError, ImportError, OSError)) \
+            else first_line(exc)
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
             message = f"{exc.filename}: {message}"
         print(f"error: {message}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:   # the library's own carries what it saved, in one line
+        print(str(exc) or "interrupted", file=sys.stderr)
         return EXIT_SIGINT
-    except Terminated:
-        print("terminated", file=sys.stderr)
+    except Terminated as exc:
+        print(str(exc) or "terminated", file=sys.stderr)
         return EXIT_SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)

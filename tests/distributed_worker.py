@@ -2,7 +2,7 @@
 
     python tests/distributed_worker.py OUT.npz CONFIG_JSON [--cpu-replicas N] [--fixed-batch]
 
-Trains with the library's Trainer and writes the final weights (and, with --fixed-batch, the
+Trains with the library (prepare + TrainingLoop) and writes the final weights (and, with --fixed-batch, the
 loss terms of one step on a fixed duplicated batch) to OUT.npz.
 """
 from __future__ import annotations
@@ -11,8 +11,6 @@ import argparse
 import json
 import os
 import sys
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main() -> int:
@@ -31,30 +29,29 @@ def main() -> int:
     import tensorflow as tf
 
     from stdc_tf.data.pipeline import train_dataset
-
     from stdc_tf.training.config import load_config
     from stdc_tf.training.strategy import make_strategy
-    from stdc_tf.training.trainer import Trainer
+    from stdc_tf.training.trainer import prepare
 
     cfg = load_config(**json.loads(args.config))
     strategy = (make_strategy(cfg.strategy) if cfg.strategy == "multi_worker" else
                 tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if args.cpu_replicas == 2
                 else tf.distribute.OneDeviceStrategy("/cpu:0"))
-    trainer = Trainer(cfg, strategy, verbose=False)
-    result = {}
+    loop = prepare(cfg, strategy, verbose=False)
+    model = loop.task.model
+    result = {f"w0/{v.path}": v.numpy() for v in model.weights}
     if args.fixed_batch:
         # the same two images twice: each replica's half equals the whole batch's statistics
-        images, labels = next(iter(train_dataset(trainer.train_data, 2, tuple(cfg.crop_size),
+        images, labels = next(iter(train_dataset(loop.train_data, 2, tuple(cfg.crop_size),
                                                  [1.0], seed=1)))
         data = tf.data.Dataset.from_tensors((tf.concat([images, images], 0),
                                              tf.concat([labels, labels], 0)))
         batch = next(iter(strategy.experimental_distribute_dataset(data)))
-        result.update({f"w0/{v.path}": v.numpy() for v in trainer.model.weights})
-        terms = trainer._distributed_step(batch)
+        terms = loop.distributed_step(batch)
         result.update({f"loss/{k}": float(v) for k, v in terms.items()})
     else:
-        trainer.fit()
-    result.update({f"w/{v.path}": v.numpy() for v in trainer.model.weights})
+        loop.fit()
+    result.update({f"w/{v.path}": v.numpy() for v in model.weights})
     np.savez(args.out, **result)
     return 0
 

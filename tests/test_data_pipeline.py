@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stdc_tf.data.datasets import DataError, Sample, SegDataset, load_dataset
+from stdc_tf.data.datasets import DataError, Sample, SegDataset, load_dataset, read_image, read_label
 from stdc_tf.data.labels import DatasetInfo
-from stdc_tf.data.datasets import read_image, read_label
 from stdc_tf.data.pipeline import eval_dataset, iterate_with_clear_errors, train_dataset
 from stdc_tf.data.synthetic import generate
 from stdc_tf.models.preprocessing import IMAGENET_MEAN, IMAGENET_STD, normalize

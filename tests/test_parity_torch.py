@@ -19,8 +19,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import torch_reference as tr
-from conftest import DATA
 
+from conftest import DATA
 from stdc_tf.weights.parity import TOLERANCE, seeded_input, seeded_weights
 
 GOLDEN_CASES = sorted(DATA.glob("*.json"))

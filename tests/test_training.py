@@ -15,6 +15,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import ROOT, run_cli
+from stdc_tf.errors import ConfigError
 from stdc_tf.training.config import TrainConfig, load_config
 from stdc_tf.training.schedule import WarmupPoly
 
@@ -56,11 +57,11 @@ def test_config_precedence_and_errors(tmp_path):
     cfg = load_config(path=path, iterations=9)
     assert (cfg.batch_size, cfg.crop_size, cfg.iterations, cfg.lr) == (7, [32, 64], 9, 0.01)
     path.write_text("batch_sise: 7\n")
-    with pytest.raises(ValueError, match=r"unknown option\(s\) \['batch_sise'\]"):
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['batch_sise'\]"):
         load_config(path=path)
     with pytest.raises(FileNotFoundError, match="config file not found: nope.yaml"):
         load_config(path="nope.yaml")
-    with pytest.raises(ValueError, match="--crop-size takes two numbers"):
+    with pytest.raises(ConfigError, match="--crop-size takes two numbers"):
         TrainConfig(crop_size=[1, 2, 3])
     for name in ("cityscapes_stdc1_seg50", "cityscapes_stdc2_seg75", "camvid_stdc1", "quickstart"):
         assert load_config(path=ROOT / "configs" / f"{name}.yaml").iterations > 0
@@ -72,19 +73,21 @@ def test_cli_help_documents_every_option_and_bad_input_is_one_line():
     for name in TrainConfig.__dataclass_fields__:
         assert f"--{name.replace('_', '-')}" in proc.stdout
     proc = run_cli("training/train.py", "--preset", "stdc9_seg50", "--iterations", "1")
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines()[-1].startswith("error: unknown preset 'stdc9_seg50'")
-    proc = run_cli("training/train.py", "--config", "missing.yaml")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == "error: config file not found: missing.yaml"
+    assert proc.stderr.strip().splitlines() == [
+        "train.py: error: unknown --preset 'stdc9_seg50'; valid presets: stdc1, stdc2, stdc1_seg50, "
+        "stdc2_seg50, stdc1_seg75, stdc2_seg75"]
+    proc = run_cli("training/train.py", "--config", "missing.yaml")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == ["error: config file not found: missing.yaml"]
 
 
 def test_non_finite_loss_names_the_step_and_terms(tmp_path):
-    from stdc_tf.training.trainer import Trainer, TrainingError
+    from stdc_tf.training.trainer import TrainingError, prepare
 
     cfg = load_config(**tiny(tmp_path, lr=1e12, warmup_iters=0, iterations=10))
     with pytest.raises(TrainingError, match=r"non-finite loss at step \d+: ohem_out="):
-        Trainer(cfg, verbose=False).fit()
+        prepare(cfg, verbose=False).fit()
 
 
 def _run_worker(out, cfg: dict, *extra: str, env: dict | None = None) -> subprocess.Popen:
@@ -174,11 +177,15 @@ def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
     saved_step = int(saved.rsplit("-", 1)[1])
     assert 2 <= saved_step < 40
 
-    from stdc_tf.training.trainer import Trainer
+    from stdc_tf.training.trainer import prepare
     # the configuration the CLI ran with: its default config file, then the flags
-    trainer = Trainer(load_config(path=ROOT / "configs" / "quickstart.yaml", **cfg), verbose=False)
-    assert trainer.restore() == saved_step
-    momenta = [v for v in trainer.optimizer.variables if "momentum" in v.path]
+    loop = prepare(load_config(path=ROOT / "configs" / "quickstart.yaml", **cfg), verbose=False)
+    fresh = {v.path: v.numpy() for v in loop.task.model.weights}
+    assert loop.restore() == saved_step
+    # the same seed builds the same initial weights: trained values can only come from the checkpoint
+    kernel = loop.task.model.get_layer("features.2.conv_list.1.conv").kernel
+    assert not np.array_equal(fresh[kernel.path], kernel.numpy()), "model weights not restored"
+    momenta = [v for v in loop.task.optimizer.variables if "momentum" in v.path]
     assert len(momenta) > 100
     # a fresh optimizer's momentum is zero: non-zero values can only come from the checkpoint
     assert sum(float(np.abs(v.numpy()).sum()) for v in momenta) > 0, "momentum not restored"
@@ -192,23 +199,23 @@ def test_sigkill_after_first_checkpoint_then_resume(tmp_path):
                    "--iterations", str(saved_step + 2),
                    *flat[flat.index("--iterations") + 2:])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert f"at step {saved_step}" in proc.stdout
+    assert f"resumed from {saved} at step {saved_step}" in proc.stderr
     assert tf.train.latest_checkpoint(str(ckpt_dir)).endswith(f"ckpt-{saved_step + 2}")
 
 
 @pytest.mark.slow
 def test_quickstart_recipe_learns(tmp_path):
     """A short run of the quickstart config: the loss falls and val mIoU rises."""
-    from stdc_tf.training.trainer import Trainer
+    from stdc_tf.training.trainer import prepare
 
     cfg = load_config(path=ROOT / "configs" / "quickstart.yaml",
                       **tiny(tmp_path, iterations=60, eval_every=20, synthetic_counts=[40, 8],
                              warmup_iters=10, log_every=5))
-    trainer = Trainer(cfg, verbose=False)
+    loop = prepare(cfg, verbose=False)
     history = []
-    original = trainer.validate
-    trainer.validate = lambda step: history.append(original(step)["mIoU100"]) or {"mIoU100": history[-1]}
-    summary = trainer.fit()
+    original = loop.validate
+    loop.validate = lambda step: history.append(original(step)["mIoU100"]) or {"mIoU100": history[-1]}
+    summary = loop.fit()
     assert len(history) == 3
     assert history[-1] > history[0] + 0.02, history
     events = list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
@@ -236,7 +243,7 @@ def test_mixed_precision_cli_run(tmp_path):
 
 def test_recipe_variable_groups():
     from stdc_tf.models import build_model
-    from stdc_tf.training.trainer import variable_groups
+    from stdc_tf.training.task import variable_groups
 
     model = build_model("stdc1_seg50", num_classes=5, input_shape=(64, 64, 3))
     groups = variable_groups(model, freeze_backbone_bn_affine=False)
@@ -253,15 +260,15 @@ def test_recipe_variable_groups():
 
 def test_pretrained_backbone_initialises_the_backbone(tmp_path):
     from conftest import DATA
-    from stdc_tf.training.trainer import Trainer
+    from stdc_tf.training.trainer import prepare
     from stdc_tf.weights.parity import seeded_weights
 
     case = json.loads((DATA / "stdc1_cls_64x64.json").read_text())
     imagenet = seeded_weights(case["weights"], case["seed"])
     np.savez(tmp_path / "STDCNet813M.npz", **imagenet)
     cfg = load_config(**tiny(tmp_path, pretrained_backbone=str(tmp_path / "STDCNet813M.npz")))
-    trainer = Trainer(cfg, verbose=False)
-    kernel = trainer.model.get_layer("features.3.conv_list.2.conv").get_weights()[0]
+    loop = prepare(cfg, verbose=False)
+    kernel = loop.task.model.get_layer("features.3.conv_list.2.conv").get_weights()[0]
     np.testing.assert_array_equal(
         kernel, imagenet["features.3.conv_list.2.conv.weight"].transpose(2, 3, 1, 0))
 
@@ -277,6 +284,9 @@ def test_corrupt_training_image_stops_with_its_name(tmp_path):
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and bad.name in last, last
-    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples")
+    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.05")
+    assert proc.returncode == 1   # 1 of 8 files is more than 5 %: one line, never an endless loop
+    assert "1 of the 8 files of the training split are unreadable" in proc.stderr.splitlines()[-1]
+    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert bad.name in proc.stderr          # logged, then skipped

@@ -17,9 +17,15 @@ import yaml
 from PIL import Image
 
 from stdc_tf.conventions import IGNORE_INDEX
+from stdc_tf.data.labels import (
+    CAMVID,
+    CITYSCAPES,
+    DatasetInfo,
+    camvid_label_lut,
+    cityscapes_label_lut,
+    remap_ignore_lut,
+)
 from stdc_tf.errors import StdcError
-from stdc_tf.data.labels import (CAMVID, CITYSCAPES, DatasetInfo, camvid_label_lut,
-                                 cityscapes_label_lut, remap_ignore_lut)
 
 DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")

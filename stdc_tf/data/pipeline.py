@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import tensorflow as tf
 
-from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
 from stdc_tf.conventions import IGNORE_INDEX, REFERENCE_SCALES
+from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
 from stdc_tf.errors import shown
 from stdc_tf.models.preprocessing import normalize
 

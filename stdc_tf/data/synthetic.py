@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 from cityscapesscripts.helpers.labels import name2label
 
-
 GENERATOR_VERSION = 2   # bump whenever the images change, so old copies get regenerated
 CITY = "synth"
 MARKER = "synthetic.json"

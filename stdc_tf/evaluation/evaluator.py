@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from stdc_tf.data.datasets import SegDataset
-from stdc_tf.errors import StdcError
 from stdc_tf.data.labels import DatasetInfo
+from stdc_tf.errors import StdcError
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
 from stdc_tf.runtime.predictors import Predictor
 

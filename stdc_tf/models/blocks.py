@@ -7,8 +7,9 @@ onto. Conventions of the reference: convs have no bias, BatchNorm uses eps 1e-5 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 BN_EPSILON = 1e-5
 BN_MOMENTUM = 0.9

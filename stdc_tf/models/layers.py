@@ -39,7 +39,7 @@ def resize_like(x: tf.Tensor, size: tf.Tensor, mode: str) -> tf.Tensor:
     raise ValueError(f"unknown resize mode {mode!r}; valid: {', '.join(RESIZE_MODES)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def custom_layers(keras_module: Any) -> types.SimpleNamespace:
     """Return the custom layer classes bound to ``keras_module`` (``keras`` or ``tf_keras``)."""
     k = keras_module

@@ -6,10 +6,9 @@ evaluation, and ``num_classes`` / ``input_shape`` can be overridden.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ are not, as in the reference.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from stdc_tf.conventions import DETAIL_STRIDES, MAIN_OUTPUT, SEG_OUTPUT_KEYS, detail_key
 from stdc_tf.models.backbone import stdc_backbone

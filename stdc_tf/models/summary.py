@@ -21,8 +21,15 @@ from stdc_tf import cli
 from stdc_tf.errors import ConfigError
 from stdc_tf.models.registry import PRESETS, build_model, get_preset
 from stdc_tf.models.segmentation import inference_model
-from stdc_tf.models.structure import (backbone_stage, describe_model, inner_layer, is_weighted_conv,
-                                      kernel_of, layer_part, reference_name)
+from stdc_tf.models.structure import (
+    backbone_stage,
+    describe_model,
+    inner_layer,
+    is_weighted_conv,
+    kernel_of,
+    layer_part,
+    reference_name,
+)
 
 
 def layer_macs(layer: Any) -> int:

@@ -146,7 +146,7 @@ def _check_choice(name: str, value: Any, choices: tuple) -> None:
 
 def validate(cfg: TrainConfig) -> None:
     """Every check that needs no file and no TensorFlow; raises one :class:`ConfigError` line."""
-    from stdc_tf.models.registry import PRESETS   # TensorFlow-free
+    from stdc_tf.models.registry import PRESETS  # TensorFlow-free
 
     _check_types(cfg)
     if cfg.preset not in PRESETS:

@@ -96,7 +96,7 @@ class TrainingLoop:
     @tf.function
     def _any_worker(self, flag: tf.Tensor) -> tf.Tensor:
         local = self.strategy.run(lambda: tf.identity(flag))
-        return self.strategy.reduce(tf.distribute.ReduceOp.MAX, local, axis=None) > 0
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, local, axis=None) > 0
 
     @tf.function
     def _average_statistics(self) -> None:
@@ -192,8 +192,12 @@ class TrainingLoop:
                     f"--output-dir, or --restart): {first_line(exc, 200)}") from None
             if skipped:
                 log.warning("restored %s instead of newer checkpoints: %s", prefix, "; ".join(skipped))
-                if self.chief:   # the manager must build on what was restored
-                    tf.train.update_checkpoint_state(str(self.ckpt_dir), prefix)
+            if self.chief:   # the manager builds on what was restored, whatever the state file said
+                kept = sorted((p for p in candidates if not any(p + "." in s for s in skipped)),
+                              key=lambda p: int(p.rsplit("-", 1)[1]))
+                from tensorflow.python.checkpoint import checkpoint_management
+                checkpoint_management.update_checkpoint_state_internal(
+                    str(self.ckpt_dir), prefix, all_model_checkpoint_paths=kept)
             log.info("resumed from %s at step %d", prefix, self.step)
             break
         else:
@@ -250,13 +254,11 @@ class TrainingLoop:
         where = f"checkpoint of step {self.step} saved to {saved}; run the same command to resume"
         if error is not None:
             raise DataError(f"{error} ({where})")
-        log.warning("%s at step %d: %s", "interrupted" if self._stop == signal.SIGINT
-                    else "terminated", self.step, where)
         if self._stop == signal.SIGTERM:
-            raise Terminated(where)
+            raise Terminated(f"terminated at step {self.step}: {where}")
         if self._stop is None:
             raise TrainingError(f"another worker stopped the run: {where}")
-        raise KeyboardInterrupt(where)
+        raise KeyboardInterrupt(f"interrupted at step {self.step}: {where}")
 
     def _train(self, start: int) -> None:
         cfg = self.cfg

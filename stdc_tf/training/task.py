@@ -38,8 +38,14 @@ import tensorflow as tf
 from stdc_tf.losses import DETAIL_FUSE_WEIGHTS, stdc_loss
 from stdc_tf.models import build_model, inference_model
 from stdc_tf.models.io import save_keras
-from stdc_tf.models.structure import (LR_MULT_PARTS, inner_layer, is_batch_norm, is_weighted_conv,
-                                      kernel_of, layer_part)
+from stdc_tf.models.structure import (
+    LR_MULT_PARTS,
+    inner_layer,
+    is_batch_norm,
+    is_weighted_conv,
+    kernel_of,
+    layer_part,
+)
 from stdc_tf.training.config import TrainConfig
 from stdc_tf.training.schedule import WarmupPoly
 from stdc_tf.weights import load_reference_weights

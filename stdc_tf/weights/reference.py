@@ -22,16 +22,24 @@ effective scale is ``|weight| + 1e-5``: that is what becomes Keras ``gamma``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from stdc_tf.errors import StdcError
-from stdc_tf.models.structure import (HEAD_BN_PARTS, describe_model, inner_layer, is_batch_norm,
-                                      layer_kind, layer_part, part_of, reference_name)
+from stdc_tf.models.structure import (
+    HEAD_BN_PARTS,
+    describe_model,
+    inner_layer,
+    is_batch_norm,
+    layer_kind,
+    layer_part,
+    part_of,
+    reference_name,
+)
 
 ABN_EPSILON = 1e-5
 TORCH_HINT = ("reading .pth/.tar checkpoints needs PyTorch; install the CPU build with "

@@ -1,0 +1,69 @@
+package ai.stdc.demo.view
+
+import ai.stdc.demo.MainViewModel
+import android.graphics.Bitmap
+import androidx.camera.core.CameraSelector
+import androidx.camera.core.ImageAnalysis
+import androidx.camera.core.Preview
+import androidx.camera.core.resolutionselector.AspectRatioStrategy
+import androidx.camera.core.resolutionselector.ResolutionSelector
+import androidx.camera.lifecycle.ProcessCameraProvider
+import androidx.camera.view.PreviewView
+import androidx.compose.foundation.Image
+import androidx.compose.foundation.layout.Box
+import androidx.compose.foundation.layout.aspectRatio
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.DisposableEffect
+import androidx.compose.runtime.remember
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.FilterQuality
+import androidx.compose.ui.graphics.asImageBitmap
+import androidx.compose.ui.layout.ContentScale
+import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.viewinterop.AndroidView
+import androidx.core.content.ContextCompat
+import androidx.lifecycle.compose.LocalLifecycleOwner
+
+/**
+ * The back camera's preview with the class mask over it. Preview and analysis share one 4:3
+ * aspect ratio and the preview is not cropped (FIT_CENTER), so the mask — the model's view of
+ * the whole frame — is stretched over exactly the box the frame fills.
+ */
+@Composable
+fun CameraView(viewModel: MainViewModel, mask: Bitmap?, frameAspect: Float) {
+  val context = LocalContext.current
+  val lifecycleOwner = LocalLifecycleOwner.current
+  val previewView = remember {
+    PreviewView(context).apply { scaleType = PreviewView.ScaleType.FIT_CENTER }
+  }
+  DisposableEffect(lifecycleOwner) {
+    val future = ProcessCameraProvider.getInstance(context)
+    future.addListener({
+      val provider = future.get()
+      val ratio = ResolutionSelector.Builder()
+        .setAspectRatioStrategy(AspectRatioStrategy.RATIO_4_3_FALLBACK_AUTO_STRATEGY).build()
+      val preview = Preview.Builder().setResolutionSelector(ratio).build()
+      preview.setSurfaceProvider(previewView.surfaceProvider)
+      val analysis = ImageAnalysis.Builder()
+        .setResolutionSelector(ratio)
+        .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
+        .setOutputImageFormat(ImageAnalysis.OUTPUT_IMAGE_FORMAT_RGBA_8888)
+        .build()
+      analysis.setAnalyzer(viewModel.worker, viewModel.analyzer)
+      provider.unbindAll()
+      provider.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
+    }, ContextCompat.getMainExecutor(context))
+    onDispose {
+      if (future.isDone) future.get().unbindAll()
+    }
+  }
+  Box(Modifier.aspectRatio(frameAspect)) {
+    AndroidView({ previewView }, Modifier.fillMaxSize())
+    mask?.let {
+      // nearest-neighbour scaling: the class borders the model drew, not a blur of them
+      Image(it.asImageBitmap(), contentDescription = "class mask", modifier = Modifier.fillMaxSize(),
+        contentScale = ContentScale.FillBounds, filterQuality = FilterQuality.None)
+    }
+  }
+}

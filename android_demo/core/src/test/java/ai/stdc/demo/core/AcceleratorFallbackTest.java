@@ -1,0 +1,83 @@
+package ai.stdc.demo.core;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import ai.stdc.demo.core.AcceleratorFallback.Accelerator;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.Test;
+
+public class AcceleratorFallbackTest {
+  /** Opens on the accelerators in {@code working}, records every attempt. */
+  private static final class FakeRuntime implements AcceleratorFallback.Opener<String> {
+    final List<Accelerator> tried = new ArrayList<>();
+    final EnumSet<Accelerator> working;
+
+    FakeRuntime(EnumSet<Accelerator> working) {
+      this.working = working;
+    }
+
+    @Override
+    public String open(Accelerator a) throws Exception {
+      tried.add(a);
+      if (!working.contains(a)) {
+        throw new IllegalStateException(a + " failed to compile\nlong native trace");
+      }
+      return "model on " + a;
+    }
+  }
+
+  @Test
+  public void fallbackOrderGoesDownFromThePick() {
+    assertEquals(Arrays.asList(Accelerator.NPU, Accelerator.GPU, Accelerator.CPU),
+        AcceleratorFallback.order(Accelerator.NPU));
+    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.CPU),
+        AcceleratorFallback.order(Accelerator.GPU));
+    assertEquals(Arrays.asList(Accelerator.CPU), AcceleratorFallback.order(Accelerator.CPU));
+  }
+
+  @Test
+  public void thePickedOneIsUsedWhenItWorks() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.allOf(Accelerator.class));
+    AcceleratorFallback.Result<String> r =
+        AcceleratorFallback.open(Accelerator.GPU, EnumSet.allOf(Accelerator.class), rt);
+    assertEquals(Accelerator.GPU, r.accelerator);
+    assertEquals("model on GPU", r.value);
+    assertEquals("GPU", r.describe());
+  }
+
+  @Test
+  public void unavailableAndFailingAcceleratorsAreSkippedWithReasons() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.of(Accelerator.CPU));
+    AcceleratorFallback.Result<String> r =
+        AcceleratorFallback.open(Accelerator.NPU, EnumSet.of(Accelerator.GPU), rt);
+    assertEquals(Accelerator.CPU, r.accelerator);
+    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.CPU), rt.tried); // NPU not offered
+    assertEquals("CPU (NPU: not available on this device; GPU: GPU failed to compile)",
+        r.describe());
+  }
+
+  @Test
+  public void theCpuIsTriedEvenWhenNotListed() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.of(Accelerator.CPU));
+    assertEquals(Accelerator.CPU,
+        AcceleratorFallback.open(Accelerator.CPU, EnumSet.noneOf(Accelerator.class), rt).accelerator);
+  }
+
+  @Test
+  public void allFailingIsOneModelExceptionListingEach() {
+    FakeRuntime rt = new FakeRuntime(EnumSet.noneOf(Accelerator.class));
+    try {
+      AcceleratorFallback.open(Accelerator.GPU, EnumSet.allOf(Accelerator.class), rt);
+      fail("opened a model nothing can run");
+    } catch (ModelException e) {
+      assertEquals("no accelerator could run the model: GPU: GPU failed to compile; "
+          + "CPU: CPU failed to compile", e.getMessage());
+      assertTrue(e.getCause() instanceof IllegalStateException);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package ai.stdc.demo.core;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The Java core reproduces, byte for byte, what {@code stdc_tf.visualize} made of the same
+ * inputs: the model input, the class maps, the colour mask and the overlay.
+ */
+public class SharedVectorsTest {
+  private static Vectors v;
+
+  @BeforeClass
+  public static void load() throws Exception {
+    v = Vectors.load();
+  }
+
+  @Test
+  public void realModelsCarryTheMetadataAndAgreeWithTheirTensors() throws Exception {
+    for (Map<String, Object> c : v.cases("model")) {
+      byte[] file = v.bytes(Vectors.string(c, "model"));
+      ModelSpec spec = ModelSpec.read(file);
+      ModelMetadata expected = v.metadata(c);
+      assertEquals(expected.precision, spec.metadata.precision);
+      assertEquals(expected.inputType, spec.input.type);
+      assertEquals(expected.inputQuantization, spec.input.quantization);
+      assertEquals(expected.outputQuantization, spec.output.quantization);
+      assertEquals(Vectors.integer(c, "output_height"), spec.outputHeight);
+      assertEquals(Vectors.integer(c, "output_width"), spec.outputWidth);
+      assertArrayEquals(expected.classes, spec.metadata.classes);
+      // the same JSON text as the file beside it, decoded from the flatbuffer
+      assertEquals(Json.parse(v.text(Vectors.string(c, "metadata"))),
+          Json.parse(TfliteModel.read(file).metadataText(ModelMetadata.ENTRY_NAME)));
+    }
+  }
+
+  @Test
+  public void memoryMappedLikeBuffersReadTheSame() throws Exception {
+    Map<String, Object> c = v.cases("model").get(0);
+    byte[] file = v.bytes(Vectors.string(c, "model"));
+    ByteBuffer direct = ByteBuffer.allocateDirect(file.length).order(ByteOrder.BIG_ENDIAN);
+    direct.put(file).flip();
+    ModelSpec spec = ModelSpec.read(direct);
+    assertEquals(ModelSpec.read(file).toString(), spec.toString());
+  }
+
+  @Test
+  public void modelInputsMatch() throws Exception {
+    RgbImage image = v.image();
+    for (Map<String, Object> c : v.cases("input")) {
+      ModelMetadata m = v.metadata(c);
+      Preprocessor.ModelInput input = new Preprocessor(m).prepare(image);
+      String file = Vectors.string(c, "input");
+      if (input.floats != null) {
+        float[] expected = v.floats(file);
+        assertEquals(expected.length, input.floats.length);
+        for (int i = 0; i < expected.length; i++) {
+          assertEquals(c.get("name") + " value " + i, Float.floatToIntBits(expected[i]),
+              Float.floatToIntBits(input.floats[i]));
+        }
+      } else {
+        assertArrayEquals(c.get("name") + " input", v.bytes(file), input.bytes);
+      }
+    }
+  }
+
+  @Test
+  public void classMapsMaskAndOverlayMatch() throws Exception {
+    RgbImage image = v.image();
+    int alpha = v.alpha();
+    for (Map<String, Object> c : v.cases("output")) {
+      String name = Vectors.string(c, "name");
+      ModelMetadata m = v.metadata(c);
+      Postprocessor post = new Postprocessor(m, Vectors.integer(c, "output_height"),
+          Vectors.integer(c, "output_width"));
+      String output = Vectors.string(c, "output");
+      ClassMap classes;
+      ClassMap full;
+      if (m.outputType == TensorInfo.DType.FLOAT32) {
+        classes = post.classes(v.floats(output));
+        full = post.classesAt(v.floats(output), image.height, image.width);
+      } else {
+        classes = post.classes(v.bytes(output));
+        full = post.classesAt(v.bytes(output), image.height, image.width);
+      }
+      assertArrayEquals(name + " classes", v.bytes(Vectors.string(c, "classes")), classes.ids);
+      assertArrayEquals(name + " classes at image size", v.bytes(Vectors.string(c, "classes_full")),
+          full.ids);
+      assertArrayEquals(name + " mask", v.bytes(Vectors.string(c, "mask")),
+          rgba(Overlay.colorize(classes, m.palette, alpha)));
+      assertArrayEquals(name + " overlay", v.bytes(Vectors.string(c, "overlay")),
+          Overlay.blend(image, full, m.palette, alpha).rgb);
+    }
+  }
+
+  @Test
+  public void opacityGivesTheStoredAlpha() throws Exception {
+    assertNotNull(v.manifest.get("opacity"));
+    assertEquals(v.alpha(), Overlay.alpha((Double) v.manifest.get("opacity")));
+  }
+
+  /** Android colour ints → the RGBA bytes the Python side stores. */
+  private static byte[] rgba(int[] argb) {
+    byte[] out = new byte[argb.length * 4];
+    for (int i = 0; i < argb.length; i++) {
+      out[4 * i] = (byte) (argb[i] >> 16);
+      out[4 * i + 1] = (byte) (argb[i] >> 8);
+      out[4 * i + 2] = (byte) argb[i];
+      out[4 * i + 3] = (byte) (argb[i] >>> 24);
+    }
+    return out;
+  }
+}

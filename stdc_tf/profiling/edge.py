@@ -1,0 +1,332 @@
+"""Host LiteRT profiler: a ``.tflite`` file through the Interpreter and the CompiledModel APIs.
+
+Per configuration (Interpreter with XNNPACK and with the builtin kernels only, CompiledModel on
+the CPU and, where the runtime offers it, on the GPU; each at every thread count asked for):
+initialisation time (constructor + tensor allocation / compilation), the first inference, the
+latency of the timed runs after warm-up, and the process's peak memory during the
+configuration. The timed region is the runtime's invoke alone, the input already written to the
+runtime's input tensor, as ``benchmark_model`` times it, so host and phone figures compare.
+
+Op-level times: ai_edge_litert 2.3.0's Python API has no op profiler (the Interpreter wrapper
+takes no profiler, the CompiledModel wrapper does not expose ``LiteRtCompiledModelGetProfiler``,
+the bundled ``benchmark_litert_model`` tool has no ``--use_profiler``). LiteRT's own per-op
+profile comes from the native ``benchmark_model`` with ``--enable_op_profiling``: pass its
+binary for this machine (:func:`profile_with_binary`) or profile on a phone (:mod:`.adb`).
+
+The compatibility report lists the ops the model uses (LiteRT's model analyzer), which of them
+XNNPACK takes (from the Interpreter's delegate partitions) and the analyzer's GPU verdict.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stdc_tf.errors import ConfigError, StdcError, first_line
+from stdc_tf.profiling import environment, report
+from stdc_tf.profiling.timing import captured_native_stderr, host_peak, time_runs
+
+log = logging.getLogger(__name__)
+
+TIMED_REGION = "invoke only: input written to the runtime's input tensor before the runs"
+HOST_APIS = ("interpreter", "compiled_model")
+DEFAULT_INPUT_SIZE = (512, 1024)
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """One way to run the model on this host."""
+
+    api: str                 # "interpreter" or "compiled_model"
+    accelerator: str         # interpreter: "xnnpack" | "none"; compiled_model: "cpu" | "gpu"
+    threads: int | None      # None for the GPU
+
+    @property
+    def name(self) -> str:
+        threads = "" if self.threads is None else f" threads={self.threads}"
+        return f"{self.api} {self.accelerator}{threads}"
+
+    def as_dict(self) -> dict:
+        return {"api": self.api, "accelerator": self.accelerator, "threads": self.threads}
+
+
+def host_configs(threads: Sequence[int], apis: Sequence[str] = HOST_APIS,
+                 gpu: bool = True) -> list[HostConfig]:
+    """Interpreter XNNPACK on/off and CompiledModel CPU per thread count; CompiledModel GPU once."""
+    configs = []
+    for t in threads:
+        if "interpreter" in apis:
+            configs += [HostConfig("interpreter", "xnnpack", t), HostConfig("interpreter", "none", t)]
+        if "compiled_model" in apis:
+            configs.append(HostConfig("compiled_model", "cpu", t))
+    if gpu and "compiled_model" in apis:
+        configs.append(HostConfig("compiled_model", "gpu", None))
+    return configs
+
+
+def _prepared_input(path: Path, input_size: tuple[int, int] | None) -> np.ndarray:
+    """One image at the model's size, prepared exactly as the evaluator's LiteRT predictor does."""
+    from stdc_tf.runtime import load_predictor
+
+    with captured_native_stderr():
+        predictor = load_predictor(path)      # one-line error for a file LiteRT cannot read
+    fixed = predictor.input_size
+    if fixed is not None and input_size is not None and tuple(input_size) != fixed:
+        raise ConfigError(f"--input-size {input_size[0]}x{input_size[1]}: {path} takes "
+                          f"{fixed[0]}x{fixed[1]} (HxW) only")
+    height, width = fixed or input_size or DEFAULT_INPUT_SIZE
+    image = np.random.default_rng(0).integers(0, 256, (1, height, width, 3), dtype=np.uint8)
+    return predictor._prepare(image)
+
+
+_NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")
+
+
+def _native_reason(lines: list[str], error: str) -> str:
+    """The runtime's own explanation (its first ``ERROR:`` line) of a failure, else ``error``."""
+    reasons = [m.group(1).strip() for m in map(_NATIVE_ERROR.match, lines) if m]
+    return reasons[0] if reasons else error
+
+
+class _Interpreter:
+    """The Interpreter API, XNNPACK on (the default) or off (builtin kernels only)."""
+
+    def __init__(self, path: Path, config: HostConfig, x: np.ndarray):
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        resolver = OpResolverType.AUTO if config.accelerator == "xnnpack" \
+            else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+        self.interpreter = Interpreter(model_path=str(path), num_threads=config.threads,
+                                       experimental_op_resolver_type=resolver)
+        index = self.interpreter.get_input_details()[0]["index"]
+        if tuple(self.interpreter.get_input_details()[0]["shape"]) != x.shape:
+            self.interpreter.resize_tensor_input(index, x.shape, strict=False)
+        self.interpreter.allocate_tensors()
+        self.interpreter.set_tensor(index, x)
+        self.fully_accelerated = None
+
+    def run(self) -> None:
+        self.interpreter.invoke()
+
+    def close(self) -> None:
+        self.interpreter = None
+
+
+class _CompiledModel:
+    """The CompiledModel API on the CPU (XNNPACK) or the GPU (with CPU fallback, flagged)."""
+
+    def __init__(self, path: Path, config: HostConfig, x: np.ndarray):
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+        from ai_edge_litert.options import CpuOptions, Options
+
+        accelerators = HardwareAccelerator.CPU if config.accelerator == "cpu" \
+            else HardwareAccelerator.GPU | HardwareAccelerator.CPU
+        options = Options(hardware_accelerators=accelerators,
+                          cpu_options=CpuOptions(num_threads=config.threads or 0))
+        self.model = CompiledModel.from_file(str(path), options=options)
+        shape = list(self.model.get_input_tensor_details(self._signature())
+                     .values())[0]["shape"]
+        if tuple(shape) != x.shape:
+            self.model.resize_input_tensor(0, x.shape, strict=False)
+        self.inputs = self.model.create_input_buffers(0)
+        self.outputs = self.model.create_output_buffers(0)
+        self.inputs[0].write(x)
+        self.fully_accelerated = self.model.is_fully_accelerated()
+
+    def _signature(self) -> str:
+        return next(iter(self.model.get_signature_list()))
+
+    def run(self) -> None:
+        self.model.run_by_index(0, self.inputs, self.outputs)
+
+    def close(self) -> None:
+        environment = self.model.environment
+        self.inputs = self.outputs = None
+        self.model.close()
+        environment.close()
+
+
+def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, runs: int) -> dict:
+    """Time one configuration; a runtime or accelerator that is not there gives a skipped entry."""
+    model = str(path)
+    runner_type = _Interpreter if config.api == "interpreter" else _CompiledModel
+    with host_peak() as memory:
+        with captured_native_stderr() as native:
+            start = time.perf_counter()
+            try:
+                runner = runner_type(path, config, x)
+                error = None
+            except Exception as e:  # LiteRT raises RuntimeError/ValueError with C++ context
+                error = first_line(e)
+                runner = None
+            init_ms = (time.perf_counter() - start) * 1000.0
+            gc.collect()     # half-made runtime objects log while they are destroyed
+        if runner is None:
+            reason = _native_reason(native, error)
+            if config.accelerator == "gpu":
+                reason = f"LiteRT GPU accelerator not available here: {reason}"
+                log.warning("skipped: %s: %s", config.name, reason)
+                return report.skipped(config.name, model, config.as_dict(), reason)
+            raise StdcError(f"{path}: {config.name} cannot load the model: {reason}")
+        log.info("timing %s: %d warm-up + %d runs", config.name, warmup, runs)
+        timings = time_runs(runner.run, warmup, runs, config.name)
+    warnings = []
+    if config.accelerator == "gpu" and not runner.fully_accelerated:
+        warnings.append("GPU accelerator did not take the whole graph (is_fully_accelerated() is "
+                        "False): part or all of the model ran on the CPU")
+    delegation = (xnnpack_delegation(runner.interpreter)
+                  if config.api == "interpreter" and config.accelerator == "xnnpack" else None)
+    with captured_native_stderr():
+        runner.close()
+        gc.collect()
+    if delegation and delegation["nodes_delegated"] < delegation["nodes_total"]:
+        left = delegation["nodes_total"] - delegation["nodes_delegated"]
+        warnings.append(f"XNNPACK took {delegation['nodes_delegated']} of "
+                        f"{delegation['nodes_total']} nodes; {left} ran on the builtin kernels "
+                        f"({', '.join(delegation['unsupported_ops'])})")
+    return report.result(config.name, model, config.as_dict(), timed_region=TIMED_REGION,
+                         timer="host clock", init_ms=init_ms, first_inference_ms=timings.first_ms,
+                         warmup_ms=timings.warmup_stats(), latency_ms=timings.stats(),
+                         peak_memory_mb={"host": memory.peak_mb, "host_delta": memory.delta_mb,
+                                         "scope": memory.scope},
+                         delegation=delegation, warnings=warnings)
+
+
+def xnnpack_delegation(interpreter) -> dict:
+    """Which of the model's ops the XNNPACK delegate took, from the Interpreter's node list.
+
+    With the default resolver every delegate partition is a ``DELEGATE`` node whose inputs and
+    outputs bound a connected set of the original ops; walking back from its outputs to its
+    inputs finds them. The ops left over run on LiteRT's builtin CPU kernels.
+    """
+    ops = interpreter._get_ops_details()
+    original = {o["index"]: o for o in ops if o["op_name"] != "DELEGATE"}
+    producer = {int(t): i for i, o in original.items() for t in o["outputs"]}
+    taken: set[int] = set()
+    partitions = [o for o in ops if o["op_name"] == "DELEGATE"]
+    for node in partitions:
+        bounds = {int(t) for t in node["inputs"]}
+        stack = [int(t) for t in node["outputs"]]
+        while stack:
+            tensor = stack.pop()
+            op = producer.get(tensor)
+            if tensor in bounds or op is None or op in taken:
+                continue
+            taken.add(op)
+            stack += [int(t) for t in original[op]["inputs"]]
+    left = Counter(o["op_name"] for i, o in original.items() if i not in taken)
+    return {"delegate": "xnnpack", "nodes_delegated": len(taken), "nodes_total": len(original),
+            "partitions": len(partitions), "applied": bool(partitions),
+            "unsupported_ops": [f"{name} x{n}" for name, n in sorted(left.items())]}
+
+
+_OP_LINE = re.compile(r"^\s*Op#(\d+)\s+([A-Z0-9_]+)\(")
+_GPU_WARNING = "GPU COMPATIBILITY WARNING:"
+
+
+def _analyze(path: Path) -> str:
+    """LiteRT's model analyzer (the one behind ``tf.lite.experimental.Analyzer``), as text."""
+    try:
+        from ai_edge_litert import _pywrap_analyzer_wrapper as analyzer
+        return analyzer.ModelAnalyzer(str(path), True, True)
+    except (ImportError, AttributeError):   # another LiteRT build: TensorFlow's public wrapper
+        import contextlib
+        import io
+
+        import tensorflow as tf
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            tf.lite.experimental.Analyzer.analyze(model_path=str(path), gpu_compatibility=True)
+        return text.getvalue()
+
+
+def compatibility(path: Path, threads: int = 1) -> dict:
+    """Ops the model uses, which XNNPACK takes, and LiteRT's analyzer GPU verdict per op."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    text = _analyze(path)
+    ops: Counter = Counter()
+    gpu_warnings: dict[str, list[str]] = {}
+    last_op = None
+    for line in text.splitlines():
+        match = _OP_LINE.match(line)
+        if match:
+            last_op = match.group(2)
+            ops[last_op] += 1
+        elif line.startswith(_GPU_WARNING) and last_op and "Subgraph#" not in line:
+            gpu_warnings.setdefault(last_op, []).append(line[len(_GPU_WARNING):].strip())
+    verdict = next((line.strip() for line in text.splitlines()
+                    if "compatible with GPU delegate" in line or "has GPU delegate compatibility"
+                    in line), "")
+    with captured_native_stderr():
+        interpreter = Interpreter(model_path=str(path), num_threads=threads)
+        interpreter.allocate_tensors()
+    delegation = xnnpack_delegation(interpreter)
+    not_xnnpack = {item.rsplit(" x", 1)[0] for item in delegation["unsupported_ops"]}
+    return {
+        "source": "LiteRT model analyzer (gpu_compatibility=True) + Interpreter delegate partitions",
+        "gpu_verdict": verdict,
+        "gpu_note": "the analyzer's static check, not the GPU delegate itself: the phone run "
+                    "(--adb ... --delegates gpu) reports what the delegate really took",
+        "xnnpack": delegation,
+        "ops": [{"op": op, "count": n, "xnnpack": op not in not_xnnpack,
+                 "gpu": not gpu_warnings.get(op), "gpu_warnings": gpu_warnings.get(op, [])}
+                for op, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))],
+    }
+
+
+def format_compatibility(compat: dict) -> str:
+    """The compatibility report as a small table."""
+    rows = [("op", "count", "XNNPACK", "GPU (analyzer)")]
+    rows += [(o["op"], str(o["count"]), "yes" if o["xnnpack"] else "no",
+              "yes" if o["gpu"] else "no: " + "; ".join(o["gpu_warnings"])) for o in compat["ops"]]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].ljust(widths[2]), r[3]])
+             for r in rows]
+    x = compat["xnnpack"]
+    lines.append(f"XNNPACK took {x['nodes_delegated']} of {x['nodes_total']} nodes in "
+                 f"{x['partitions']} partitions. GPU: {compat['gpu_verdict'] or 'no verdict'}")
+    return "\n".join(lines)
+
+
+def profile_edge(path: str | Path, *, threads: Sequence[int] = (1, 2, 4), warmup: int = 10,
+                 runs: int = 50, input_size: tuple[int, int] | None = None,
+                 apis: Sequence[str] = HOST_APIS, gpu: bool = True,
+                 benchmark_binary: str | Path | None = None) -> dict:
+    """Profile a ``.tflite`` file on this host and return the report (with compatibility).
+
+    ``benchmark_binary``: a native ``benchmark_model`` built for this machine; it adds LiteRT's
+    own per-op profile (summed by op type) for each thread count.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StdcError(f"model {path} does not exist")
+    if path.suffix != ".tflite":
+        raise ConfigError(f"--model {path}: the edge profiler takes a .tflite file")
+    x = _prepared_input(path, input_size)
+    entries = [profile_config(path, config, x, warmup, runs)
+               for config in host_configs(threads, apis, gpu)]
+    if benchmark_binary is not None:
+        from stdc_tf.profiling.adb import profile_with_binary
+        entries += profile_with_binary(benchmark_binary, path, threads, warmup, runs)
+    protocol = {"warmup": warmup, "runs": runs, "threads": list(threads), "batch": 1,
+                "input_size": list(x.shape[1:3]), "timed_region": TIMED_REGION,
+                "input": "one random uint8 RGB image (seed 0) prepared like the evaluator's "
+                         "LiteRT predictor",
+                "op_profile": "from the native benchmark_model --enable_op_profiling when "
+                              "--benchmark-binary is given (the Python API has no op profiler)"}
+    info = {"path": str(path), "size_bytes": path.stat().st_size, "runtime": "litert",
+            "input_dtype": np.dtype(x.dtype).name, "input_size": list(x.shape[1:3])}
+    out = report.new_report("profile_edge", [info], environment.cpu_device(),
+                            environment.library_versions(), protocol)
+    out["results"] = entries
+    out["compatibility"] = compatibility(path)
+    return out

@@ -1,0 +1,330 @@
+"""Latency of any :class:`~stdc_tf.runtime.Predictor` on a GPU or on the CPU, region by region.
+
+The profiler takes predictors, never file formats: whatever :func:`stdc_tf.runtime.load_predictor`
+reads (Keras, SavedModel, TF-TRT SavedModel, ONNX, TensorRT engine, LiteRT) is timed the same
+way. Three timed regions, chosen by the caller and named in every result:
+
+* ``compute`` — the model alone: the prepared input already sits on the device and the output
+  stays there; the device is synchronised before the clock is read (TensorFlow:
+  ``tf.test.experimental.sync_devices``; onnxruntime: I/O binding, whose run waits for the
+  device; a predictor may offer ``device_run(x)`` returning a callable that may report CUDA-event
+  milliseconds). This is what TensorRT-style FPS tables (the STDC paper's) measure.
+* ``copies`` — the model plus the host→device copy of the input and the device→host copy of the
+  output (numpy in, numpy out).
+* ``end-to-end`` — uint8 RGB in, the predictor's own pre-processing (ImageNet normalisation or
+  quantisation), copies, model, its post-processing and the argmax to a uint8 class map.
+
+ONNX models are timed once per onnxruntime execution provider asked for (CPU, CUDA, TensorRT);
+a provider this onnxruntime does not have becomes a ``skipped`` entry with the reason.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stdc_tf.errors import ConfigError, StdcError, first_line
+from stdc_tf.profiling import environment, report
+from stdc_tf.profiling.timing import RunFn, host_peak, time_runs
+from stdc_tf.runtime import (
+    KerasPredictor,
+    ModelLoadError,
+    OnnxPredictor,
+    Predictor,
+    SavedModelPredictor,
+    load_predictor,
+)
+
+log = logging.getLogger(__name__)
+
+REGIONS = {
+    "compute": "model only: input already on the device, output left there; device synchronised "
+               "before the clock is read",
+    "copies": "model + host-to-device copy of the prepared input + device-to-host copy of the "
+              "output",
+    "end-to-end": "uint8 RGB in -> pre-processing -> copies + model -> post-processing -> "
+                  "argmax uint8 class map out",
+}
+ONNX_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider",
+                  "tensorrt": "TensorrtExecutionProvider"}
+DEFAULT_INPUT_SIZE = (512, 1024)   # Cityscapes at scale 0.5: the Seg50 protocol
+
+
+@dataclass
+class Execution:
+    """One way to run a predictor: its runtime configuration, device and the calls to time."""
+
+    name: str
+    config: dict
+    device: str                                     # "cpu" or "gpu"
+    timer: str
+    run_host: Callable[[np.ndarray], np.ndarray]    # prepared host input -> raw host output
+    device_run: Callable[[np.ndarray], RunFn] | None = None
+    no_device_run: str = ""                         # why device_run is None
+    reset_device_memory: Callable[[], None] = lambda: None
+    device_memory_mb: Callable[[], float | None] = lambda: None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _tf_device() -> tuple[str, str]:
+    import tensorflow as tf
+
+    return ("gpu", "GPU:0") if tf.config.list_logical_devices("GPU") else ("cpu", "CPU:0")
+
+
+def _tf_execution(predictor: Predictor) -> Execution:
+    """Keras and SavedModel predictors (TF-TRT SavedModels included): one TensorFlow call."""
+    import tensorflow as tf
+
+    kind, device = _tf_device()
+    if isinstance(predictor, KerasPredictor):
+        call = predictor._fn
+    else:
+        call = lambda t: predictor._fn(**{predictor._input_name: t})  # noqa: E731
+
+    def device_run(x: np.ndarray) -> RunFn:
+        with tf.device(device):
+            x_device = tf.identity(tf.constant(x))
+
+        def run() -> None:
+            call(x_device)
+            tf.test.experimental.sync_devices()
+        return run
+
+    def reset() -> None:
+        if kind == "gpu":
+            tf.config.experimental.reset_memory_stats(device)
+
+    def peak() -> float | None:
+        return tf.config.experimental.get_memory_info(device)["peak"] / 2**20 if kind == "gpu" \
+            else None
+
+    timer = "host clock after tf.test.experimental.sync_devices()" if kind == "gpu" \
+        else "host clock"
+    return Execution(predictor.runtime, {"runtime": predictor.runtime, "tf_device": device}, kind,
+                     timer, predictor._run, device_run, reset_device_memory=reset,
+                     device_memory_mb=peak)
+
+
+def _onnx_execution(predictor: OnnxPredictor, provider: str) -> Execution | str:
+    """An onnxruntime session on one execution provider, or the reason it cannot be made."""
+    import onnxruntime as ort
+
+    wanted = ONNX_PROVIDERS[provider]
+    available = ort.get_available_providers()
+    if wanted not in available:
+        return (f"onnxruntime {ort.__version__} has no {wanted} (available: "
+                f"{', '.join(available)}); install onnxruntime-gpu with CUDA/TensorRT for it")
+    chain = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider",
+                         "CPUExecutionProvider") if p in available]
+    chain = chain[chain.index(wanted):]
+    try:
+        session = ort.InferenceSession(str(predictor.path), providers=chain)
+    except Exception as e:  # onnxruntime raises its own types when a provider cannot start
+        return f"{wanted} could not start: {first_line(e)}"
+    if wanted not in session.get_providers():
+        return (f"{wanted} did not start (onnxruntime fell back to "
+                f"{', '.join(session.get_providers())}); check the CUDA/TensorRT libraries")
+    input_name = session.get_inputs()[0].name
+    output_name = session.get_outputs()[0].name
+    kind, ort_device = ("cpu", "cpu") if provider == "cpu" else ("gpu", "cuda")
+
+    def run_host(x: np.ndarray) -> np.ndarray:
+        return session.run([output_name], {input_name: x})[0]
+
+    def device_run(x: np.ndarray) -> RunFn:
+        binding = session.io_binding()
+        binding.bind_ortvalue_input(input_name, ort.OrtValue.ortvalue_from_numpy(x, ort_device, 0))
+        binding.bind_output(output_name, ort_device)
+
+        def run() -> None:
+            session.run_with_iobinding(binding)
+        return run
+
+    timer = "host clock (onnxruntime waits for the device at the end of each run)" \
+        if kind == "gpu" else "host clock"
+    memory = environment.gpu_memory_used_mb if kind == "gpu" else (lambda: None)
+    warnings = ([f"TensorRT builds its engine during the warm-up runs; nodes it rejects run on "
+                 f"{', '.join(chain[1:])}"] if provider == "tensorrt" else [])
+    return Execution(f"onnxruntime {wanted}", {"runtime": "onnxruntime", "provider": wanted},
+                     kind, timer, run_host, device_run, device_memory_mb=memory,
+                     warnings=warnings)
+
+
+def _generic_execution(predictor: Predictor) -> Execution:
+    """Any other predictor (TensorRT engines, LiteRT): its own run, and ``device_run`` if offered."""
+    kind = getattr(predictor, "device", None) or ("gpu" if "tensorrt" in predictor.runtime
+                                                  else "cpu")
+    device_run = getattr(predictor, "device_run", None)
+    timer = getattr(predictor, "device_timer", None) or "host clock"
+    return Execution(predictor.runtime, {"runtime": predictor.runtime}, kind, timer,
+                     predictor._run, device_run,
+                     no_device_run=f"the {predictor.runtime} predictor offers no device-resident run",
+                     device_memory_mb=environment.gpu_memory_used_mb if kind == "gpu"
+                     else (lambda: None))
+
+
+def executions(predictor: Predictor, providers: Sequence[str]) -> list[Execution | tuple[str, str]]:
+    """The ways to run ``predictor``: Executions, or ``(name, reason)`` for those that cannot run."""
+    if isinstance(predictor, (KerasPredictor, SavedModelPredictor)):
+        return [_tf_execution(predictor)]
+    if isinstance(predictor, OnnxPredictor):
+        out: list[Execution | tuple[str, str]] = []
+        for provider in providers:
+            made = _onnx_execution(predictor, provider)
+            out.append((f"onnxruntime {ONNX_PROVIDERS[provider]}", made) if isinstance(made, str)
+                       else made)
+        return out
+    return [_generic_execution(predictor)]
+
+
+def _class_map(out: np.ndarray, predictor: Predictor) -> np.ndarray:
+    return np.argmax(out, axis=-1).astype(np.uint8) if predictor.output_kind == "logits" \
+        else out.astype(np.uint8)
+
+
+def _region_run(region: str, execution: Execution, predictor: Predictor,
+                images: np.ndarray) -> RunFn | str:
+    """The callable to time for ``region``, or the reason this execution cannot time it."""
+    x = predictor._prepare(images)              # the predictor's own pre-processing
+    if region == "compute":
+        if execution.device_run is None:
+            return execution.no_device_run
+        return execution.device_run(x)
+    if region == "copies":
+        return lambda: (execution.run_host(x), None)[1]
+    return lambda: (_class_map(predictor._finish(execution.run_host(predictor._prepare(images))),
+                               predictor), None)[1]
+
+
+def model_info(predictor: Predictor) -> dict[str, Any]:
+    """The artifact as the report lists it (path, size, runtime, input size, dtypes)."""
+    info = predictor.describe()
+    info["path"] = info["path"] or f"<in-memory {predictor.runtime} model>"
+    info["input_dtype"] = np.dtype(predictor.io.input_dtype).name
+    info["batch"] = predictor.io.batch
+    policy = getattr(getattr(predictor, "model", None), "dtype_policy", None)
+    if policy is not None:
+        info["dtype_policy"] = getattr(policy, "name", str(policy))
+    return info
+
+
+def resolve_input_size(predictor: Predictor, input_size: tuple[int, int] | None) -> tuple[int, int]:
+    """The model's own size; for a model that takes any size, ``input_size`` or 512x1024."""
+    fixed = predictor.input_size
+    if fixed is not None:
+        if input_size is not None and tuple(input_size) != fixed:
+            raise ConfigError(f"--input-size {input_size[0]}x{input_size[1]}: the model takes "
+                              f"{fixed[0]}x{fixed[1]} (HxW) only")
+        return fixed
+    return tuple(input_size) if input_size else DEFAULT_INPUT_SIZE
+
+
+def profile_predictor(predictor: Predictor, *, batches: Sequence[int] = (1,), warmup: int = 50,
+                      runs: int = 300, input_size: tuple[int, int] | None = None,
+                      regions: Sequence[str] = tuple(REGIONS),
+                      providers: Sequence[str] = tuple(ONNX_PROVIDERS)) -> list[dict]:
+    """Result entries (:func:`stdc_tf.profiling.report.result`) for every execution × batch ×
+    region; unavailable ones are ``skipped`` entries with their reason."""
+    unknown = [r for r in regions if r not in REGIONS]
+    if unknown:
+        raise ConfigError(f"unknown region {unknown[0]!r}; valid: {', '.join(REGIONS)}")
+    height, width = resolve_input_size(predictor, input_size)
+    model = model_info(predictor)["path"]
+    rng = np.random.default_rng(0)
+    entries = []
+    for execution in executions(predictor, providers):
+        if isinstance(execution, tuple):
+            name, reason = execution
+            log.warning("skipped: %s: %s", name, reason)
+            entries.append(report.skipped(name, model, {"runtime": predictor.runtime}, reason))
+            continue
+        for batch in batches:
+            if predictor.io.batch is not None and batch != predictor.io.batch:
+                reason = f"the model's batch is fixed at {predictor.io.batch}"
+                entries.append(report.skipped(execution.name, model, execution.config, reason, batch))
+                continue
+            images = rng.integers(0, 256, (batch, height, width, 3), dtype=np.uint8)
+            for region in regions:
+                entries.append(_time_region(execution, predictor, model, images, region,
+                                            warmup, runs))
+    return entries
+
+
+def _time_region(execution: Execution, predictor: Predictor, model: str, images: np.ndarray,
+                 region: str, warmup: int, runs: int) -> dict:
+    batch = len(images)
+    config = {**execution.config, "device": execution.device, "region": region,
+              "input_size": list(images.shape[1:3])}
+    name = f"{execution.name} [{execution.device}]"
+    try:
+        run = _region_run(region, execution, predictor, images)
+        if isinstance(run, str):
+            return report.skipped(name, model, config, run, batch)
+        log.info("timing %s, batch %d, %s: %d warm-up + %d runs", name, batch, region, warmup, runs)
+        execution.reset_device_memory()
+        with host_peak() as host:
+            timings = time_runs(run, warmup, runs, f"{execution.name} b{batch} {region}")
+    except Exception as e:  # a runtime failing on this batch/region must not lose the others
+        log.warning("failed: %s batch %d %s: %s", name, batch, region, first_line(e))
+        return report.result(name, model, config, status="failed", reason=first_line(e),
+                             batch=batch)
+    memory = {"host": host.peak_mb, "host_delta": host.delta_mb,
+              "device": execution.device_memory_mb(), "scope": host.scope}
+    return report.result(name, model, config, batch=batch, timed_region=REGIONS[region],
+                         timer=execution.timer, first_inference_ms=timings.first_ms,
+                         warmup_ms=timings.warmup_stats(), latency_ms=timings.stats(),
+                         peak_memory_mb=memory, warnings=execution.warnings)
+
+
+def _device(entries: list[dict]) -> dict:
+    gpus = environment.nvidia_gpus()
+    on_gpu = any(e["status"] == "ok" and e["config"].get("device") == "gpu" for e in entries)
+    if on_gpu:
+        name = ", ".join(g["name"] for g in gpus) or "GPU (nvidia-smi not found)"
+        return {"kind": "gpu", "name": name, "gpus": gpus, "cpu": environment.cpu_name()}
+    return {**environment.cpu_device(), "gpus": gpus}
+
+
+def profile_gpu(models: Sequence[str | Path | Any], *, batches: Sequence[int] = (1,),
+                warmup: int = 50, runs: int = 300, input_size: tuple[int, int] | None = None,
+                regions: Sequence[str] = tuple(REGIONS),
+                providers: Sequence[str] = tuple(ONNX_PROVIDERS)) -> dict:
+    """Profile each model (a path or a Keras model) and return the report.
+
+    A model whose runtime is not installed here (TensorRT, a TF-TRT build) is a ``skipped``
+    entry with the reason, and the other models are still timed.
+    """
+    missing = [str(m) for m in models if isinstance(m, (str, Path)) and not Path(m).exists()]
+    if missing:
+        raise StdcError(f"model {missing[0]} does not exist")
+    infos, entries = [], []
+    for source in models:
+        start = time.perf_counter()
+        try:
+            predictor = load_predictor(source)
+        except (ModelLoadError, ImportError) as e:
+            label = str(source)
+            reason = str(e) if isinstance(e, ModelLoadError) else first_line(e)
+            log.warning("skipped: %s", reason)
+            infos.append({"path": label})
+            entries.append(report.skipped(label, label, {}, reason))
+            continue
+        infos.append({**model_info(predictor), "load_ms": (time.perf_counter() - start) * 1000.0})
+        entries += profile_predictor(predictor, batches=batches, warmup=warmup, runs=runs,
+                                     input_size=input_size, regions=regions, providers=providers)
+    protocol = {"warmup": warmup, "runs": runs, "batches": list(batches),
+                "input_size": list(input_size) if input_size else None,
+                "regions": {r: REGIONS[r] for r in regions},
+                "input": "random uint8 RGB images (seed 0), the same for every configuration",
+                "statistics": "per-run latency of the timed runs after warm-up; fps = 1000 / "
+                              "mean ms, images_per_s = batch x fps"}
+    out = report.new_report("profile_gpu", infos, _device(entries),
+                            environment.library_versions(), protocol)
+    out["results"] = entries
+    return out
