@@ -32,11 +32,12 @@ log = logging.getLogger("stdc_tf")
 _QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
 
 
-def import_tensorflow() -> Any:
+def import_tensorflow(configure: Callable[[Any], None] | None = None) -> Any:
     """``import tensorflow`` without its C++ start-up lines; returns the module.
 
     Device initialisation (where cuInit and the CPU feature guard print) happens inside the
-    silenced window too. Idempotent: later calls return the module at once.
+    silenced window too; ``configure(tf)`` runs just before it, for what must precede it
+    (logical CPU devices, memory growth). Idempotent: later calls return the module at once.
     """
     if "tensorflow" in sys.modules and getattr(import_tensorflow, "_done", False):
         return sys.modules["tensorflow"]
@@ -48,6 +49,8 @@ def import_tensorflow() -> Any:
     try:
         import tensorflow as tf
         tf.config.list_physical_devices()
+        if configure is not None:
+            configure(tf)
         tf.constant(0)   # creates the eager context: the last start-up lines come from here
     finally:
         sys.stderr.flush()

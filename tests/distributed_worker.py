@@ -19,6 +19,8 @@ def main() -> int:
     parser.add_argument("config")
     parser.add_argument("--cpu-replicas", type=int, default=1)
     parser.add_argument("--fixed-batch", action="store_true")
+    parser.add_argument("--distinct", action="store_true",
+                        help="with --fixed-batch: four different images, so replicas differ")
     args = parser.parse_args()
 
     from stdc_tf.training.strategy import split_cpu
@@ -42,11 +44,21 @@ def main() -> int:
     result = {f"w0/{v.path}": v.numpy() for v in model.weights}
     if args.fixed_batch:
         # the same two images twice: each replica's half equals the whole batch's statistics
-        images, labels = next(iter(train_dataset(loop.train_data, 2, tuple(cfg.crop_size),
-                                                 [1.0], seed=1)))
-        data = tf.data.Dataset.from_tensors((tf.concat([images, images], 0),
-                                             tf.concat([labels, labels], 0)))
-        batch = next(iter(strategy.experimental_distribute_dataset(data)))
+        images, labels = next(iter(train_dataset(loop.train_data, 4 if args.distinct else 2,
+                                                 tuple(cfg.crop_size), [1.0], seed=1)))
+        if not args.distinct:
+            images, labels = tf.concat([images, images], 0), tf.concat([labels, labels], 0)
+
+        def per_pipeline(ctx: tf.distribute.InputContext) -> tf.data.Dataset:
+            # the same global batch whatever the layout: replica r of the whole job always gets
+            # the r-th per-replica slice (one process with 2 replicas or 2 workers with 1 each)
+            per = ctx.get_per_replica_batch_size(int(images.shape[0]))
+            chunks = [(images[i:i + per], labels[i:i + per]) for i in range(0, images.shape[0], per)]
+            mine = chunks[ctx.input_pipeline_id::ctx.num_input_pipelines]
+            return tf.data.Dataset.from_tensor_slices(
+                (tf.stack([c[0] for c in mine]), tf.stack([c[1] for c in mine])))
+
+        batch = next(iter(strategy.distribute_datasets_from_function(per_pipeline)))
         terms = loop.distributed_step(batch)
         result.update({f"loss/{k}": float(v) for k, v in terms.items()})
     else:

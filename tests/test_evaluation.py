@@ -245,3 +245,49 @@ def test_cli_bad_input_is_one_error_line(color_data, argv, expected, capsys):
     rc = cli_main([*argv, "--dataset", "folder", "--data-root", str(root), "--no-progress"])
     err = capsys.readouterr().err.strip()
     assert rc == 1 and err.startswith("error: ") and expected in err and "\n" not in err
+
+
+def _resize_np(x: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
+    """Independent numpy resizes of [N, H, W, C]: aligned-corners / half-pixel bilinear, nearest."""
+    def axis_weights(n_in: int, n_out: int) -> np.ndarray:
+        out = np.arange(n_out, dtype=np.float64)
+        if method == "aligned":
+            src = out * (n_in - 1) / max(n_out - 1, 1)
+        elif method == "half_pixel":
+            src = np.clip((out + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+        else:   # nearest (legacy)
+            src = np.floor(out * n_in / n_out)
+        low = np.floor(src).astype(int)
+        high = np.minimum(low + 1, n_in - 1)
+        frac = src - low
+        weights = np.zeros((n_out, n_in))
+        np.add.at(weights, (np.arange(n_out), low), 1 - frac)
+        np.add.at(weights, (np.arange(n_out), high), frac)
+        return weights
+
+    rows, cols = axis_weights(x.shape[1], size[0]), axis_weights(x.shape[2], size[1])
+    return np.einsum("Hh,nhwc,Ww->nHWc", rows, x.astype(np.float64), cols)
+
+
+def test_scaled_protocol_resizes_with_aligned_corners_both_ways(color_data):
+    """At scale 0.5 the class map must equal an independent aligned-corners computation, and
+    logits resized back with half-pixel bilinear or nearest give a measurably other map — so this
+    test fails for either wrong method."""
+    from stdc_tf.data.datasets import read_image
+    from stdc_tf.evaluation.evaluator import predict_classes
+    from stdc_tf.models.preprocessing import normalize
+
+    images = np.stack([read_image(s.image) for s in color_data.samples]).astype(np.float64)
+    h, w = COLOR_SIZE
+    preds, _ = predict_classes(load_predictor(color_model()), images.astype(np.uint8), (h, w), [0.5],
+                               False, color_data.info, set())
+
+    def expected(image_method: str, logits_method: str) -> np.ndarray:
+        small = _resize_np(images, (h // 2, w // 2), image_method)
+        logits = normalize(small.astype(np.float32)).astype(np.float64)   # the colour model
+        return _resize_np(logits, (h, w), logits_method).argmax(-1)
+
+    right = expected("aligned", "aligned")
+    assert (preds != right).sum() <= 2   # float32 vs float64 ties at block edges
+    for wrong in (("aligned", "half_pixel"), ("aligned", "nearest")):
+        assert (preds != expected(*wrong)).sum() >= 10, wrong

@@ -14,17 +14,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from stdc_tf.data.datasets import load_dataset
-from stdc_tf.data.datasets import read_image
+from conftest import COLOR_SIZE, color_model
+from stdc_tf.data.datasets import load_dataset, read_image
 from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.export import ExportError
 from stdc_tf.export.onnx import export_onnx
 from stdc_tf.export.saved_model import export_saved_model
 from stdc_tf.export.tflite import export_tflite
 from stdc_tf.models.preprocessing import normalize
-from stdc_tf.runtime import (ModelIO, ModelLoadError, Predictor, load_predictor, predictors,
-                             register_predictor)
-from conftest import COLOR_SIZE, color_model
+from stdc_tf.runtime import ModelIO, ModelLoadError, Predictor, load_predictor, predictors, register_predictor
 
 
 def color_images(color_data, n: int = 3) -> np.ndarray:
@@ -197,18 +195,45 @@ def test_unreadable_model_is_one_line_naming_it_and_the_supported_kinds(tmp_path
 
 @pytest.fixture(scope="module")
 def stdc_artifacts(tmp_path_factory):
-    """STDC1-Seg (19 classes, 64x128 input) as Keras, .keras, SavedModel, .tflite and .onnx."""
+    """STDC1-Seg (19 classes, 64x128 input) with the reference's weights of the parity case (so
+    its logits are not near-uniform, as a fresh model's are) as Keras, .keras, SavedModel, .tflite
+    and .onnx."""
+    import json
+
+    from conftest import DATA
     from stdc_tf.models import build_model, inference_model
+    from stdc_tf.weights import load_reference_weights
+    from stdc_tf.weights.parity import seeded_weights
 
     out = tmp_path_factory.mktemp("stdc")
-    tf.keras.utils.set_random_seed(0)
-    model = inference_model(build_model("stdc1_seg50", num_classes=19, input_shape=(64, 128, 3)))
+    case = json.loads((DATA / "stdc1_seg_64x128.json").read_text())
+    model = build_model("stdc1_seg50", num_classes=19, input_shape=(64, 128, 3))
+    load_reference_weights(model, seeded_weights(case["weights"], case["seed"]), part="full")
+    model = inference_model(model)
     model.save(out / "model.keras")
     return {"keras (in memory)": model,
             "keras (.keras file)": out / "model.keras",
             "saved_model": export_saved_model(model, out / "saved_model"),
             "litert": export_tflite(model, out / "model.tflite"),
             "onnxruntime": export_onnx(model, out / "model.onnx")}
+
+
+@pytest.mark.slow
+def test_every_runtime_gives_the_keras_logits(stdc_artifacts, tmp_path_factory):
+    """Logits, not only mIoU: a runtime fed BGR instead of RGB, or normalized twice, moves them by
+    far more than the tolerance (an untrained model's mIoU would hide it)."""
+    data = load_dataset("synthetic", tmp_path_factory.mktemp("synthetic_logits"), "val",
+                        num_train=1, num_val=2, height=64, width=128)
+    images = np.stack([read_image(s.image) for s in data.samples])
+    reference = load_predictor(stdc_artifacts["keras (in memory)"]).predict(images)
+    assert len(np.unique(reference.argmax(-1))) > 3   # the classes really compete
+    swapped = load_predictor(stdc_artifacts["keras (in memory)"]).predict(images[..., ::-1])
+    assert np.abs(swapped - reference).max() > 100 * 1e-4 * np.abs(reference).max()
+    for name, source in stdc_artifacts.items():
+        logits = load_predictor(source).predict(images)
+        error = np.abs(logits - reference).max() / np.abs(reference).max()
+        assert error < 1e-4, (name, error)
+        assert (logits.argmax(-1) == reference.argmax(-1)).mean() > 0.999, name
 
 
 @pytest.mark.slow

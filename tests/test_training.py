@@ -127,6 +127,23 @@ def test_mirrored_over_two_cpus_equals_one_device(tmp_path):
     assert rel < 1e-3, rel
 
 
+@pytest.mark.slow
+def test_head_bn_sync_works_when_replicas_see_different_images(tmp_path):
+    """Replicas with different images: synchronized head BNs change the step (identical images
+    would hide a sync that does nothing); then the real CLI path with --cpu-replicas 2."""
+    cfg = tiny(tmp_path, strategy="mirrored", eval_every=0)
+    procs = {sync: _run_worker(tmp_path / f"s{sync}.npz", {**cfg, "sync_bn": sync}, "--cpu-replicas",
+                               "2", "--fixed-batch", "--distinct") for sync in (True, False)}
+    for proc in procs.values():
+        _wait(proc)
+    synced, local = np.load(tmp_path / "sTrue.npz"), np.load(tmp_path / "sFalse.npz")
+    assert synced["loss/ohem_out"] != pytest.approx(local["loss/ohem_out"], rel=1e-4)
+    proc = run_cli("training/train.py", *flags(tiny(tmp_path, iterations=2, eval_every=0)),
+                   "--cpu-replicas", "2")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "final val: mIoU100" in proc.stdout
+
+
 def _free_ports(n: int) -> list[int]:
     socks = [socket.socket() for _ in range(n)]
     for s in socks:
@@ -139,7 +156,8 @@ def _free_ports(n: int) -> list[int]:
 
 @pytest.mark.slow
 def test_two_worker_multi_worker_mirrored_on_loopback(tmp_path):
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    ports = _free_ports(4)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports[:2]]}
     cfg = tiny(tmp_path, strategy="multi_worker", iterations=3, checkpoint_every=3)
     procs = [_run_worker(tmp_path / f"w{i}.npz", cfg,
                          env={"TF_CONFIG": json.dumps({"cluster": cluster,
@@ -154,8 +172,26 @@ def test_two_worker_multi_worker_mirrored_on_loopback(tmp_path):
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-3")
     assert not list(run.glob(".worker*")), "the non-chief's checkpoint copy must be removed"
     assert (run / "final.keras").is_file()
-    initial = [k for k in w0.files if "features.0.conv" in k]
-    assert initial and np.abs(w0[initial[0]]).sum() > 0
+    trained = [k for k in w0.files if k.startswith("w/")]
+    assert sum(not np.array_equal(w0[k], w0["w0" + k[1:]]) for k in trained) > 100, "nothing trained"
+
+    # one step on the same four images: two workers x 1 replica == one process x 2 replicas
+    procs = [_run_worker(tmp_path / f"f{i}.npz", cfg, "--fixed-batch", "--distinct",
+                         env={"TF_CONFIG": json.dumps({"cluster": {"worker": [
+                             f"127.0.0.1:{p}" for p in ports[2:]]}, "task": {"type": "worker", "index": i}})})
+             for i in range(2)]
+    single = _run_worker(tmp_path / "single.npz", {**cfg, "strategy": "mirrored"}, "--cpu-replicas", "2",
+                         "--fixed-batch", "--distinct")
+    for proc in (*procs, single):
+        _wait(proc)
+    multi, one = np.load(tmp_path / "f0.npz"), np.load(tmp_path / "single.npz")
+    for key in (k for k in one.files if k.startswith("loss/")):
+        assert multi[key] == pytest.approx(one[key], rel=1e-4), key
+    weights = [k for k in one.files if k.startswith("w/")]
+    update = {n: np.concatenate([(r[k] - r["w0" + k[1:]]).ravel() for k in weights])
+              for n, r in (("multi", multi), ("one", one))}
+    rel = np.linalg.norm(update["multi"] - update["one"]) / np.linalg.norm(update["one"])
+    assert rel < 1e-3, rel
 
 
 @pytest.mark.slow

@@ -26,9 +26,9 @@ def run(args) -> int:
     if args.config is None:
         args.config = str(DEFAULT_CONFIG)
     cfg = load_config(args)
-    cli.import_tensorflow()
     from stdc_tf.training.strategy import split_cpu
-    split_cpu(cfg.cpu_replicas)   # before TensorFlow initialises its devices
+
+    cli.import_tensorflow(lambda tf: split_cpu(cfg.cpu_replicas))   # before devices initialise
     from stdc_tf.training.trainer import train
 
     summary = train(cfg)

@@ -77,7 +77,10 @@ def load_dataset(name: str, root: str | Path, split: str, **kwargs) -> SegDatase
 
 # Decoding failures are reported by read_image as one DataError naming the file; OpenCV's own
 # log lines about the same failure would only bury it.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+if hasattr(cv2, "utils") and hasattr(cv2.utils, "logging"):
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+else:   # OpenCV 4 (the TF-TRT install pins it): the older spelling
+    cv2.setLogLevel(0)
 
 
 def read_image(path: str | Path) -> np.ndarray:

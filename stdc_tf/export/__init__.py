@@ -7,7 +7,6 @@ inference graph (main logits only), which is what every runtime predictor expect
 """
 from __future__ import annotations
 
-
 from stdc_tf.errors import StdcError, first_line
 
 __all__ = ["ExportError", "first_line"]
