@@ -8,8 +8,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 @contextlib.contextmanager
@@ -41,3 +41,16 @@ def atomic_output(path: str | os.PathLike, directory: bool = False) -> Iterator[
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
+
+
+def check_writable_dir(path: str | os.PathLike, option: str) -> None:
+    """``path`` is a writable folder or can be made one; else one ``ConfigError`` line naming
+    ``option``. Checked before any work, so a long job never fails at its very end."""
+    from stdc_tf.errors import ConfigError
+
+    path = Path(path)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{option} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: {existing} is not writable")

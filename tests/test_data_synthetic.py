@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from stdc_tf.data.datasets import load_dataset, read_label
+from stdc_tf.data.datasets import DataError, load_dataset, read_label
 from stdc_tf.data.synthetic import MARKER, generate
 from stdc_tf.evaluation.baselines import color_baseline_miou
 
@@ -72,3 +72,10 @@ def test_reading_without_parameters_keeps_the_stored_dataset(tmp_path):
     assert read_label(val.samples[0].label, val.label_lut).shape == (32, 64)
     assert len(load_dataset("synthetic", tmp_path, "val", num_val=1, num_train=1,
                             height=32, width=64)) == 1          # explicit parameters regenerate
+
+
+def test_reading_never_generates(tmp_path):
+    """A mistyped --data-root at evaluation must not get a fresh dataset made (and scored) there."""
+    with pytest.raises(DataError, match="holds no complete synthetic dataset"):
+        load_dataset("synthetic", tmp_path / "typo", "val")
+    assert not (tmp_path / "typo").exists()

@@ -98,8 +98,71 @@ def test_keras_file_round_trip(seg, tmp_path):
     with pytest.raises(ValueError, match="must end in .keras"):
         save_keras(seg, tmp_path / "model.h5")
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="broken.keras: not a readable .keras model"):
+    with pytest.raises(ValueError, match="broken.keras is not a .keras archive"):
         load_keras(tmp_path / "broken.keras")
+    (tmp_path / "empty.keras").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.keras is empty \(0 bytes\)"):
+        load_keras(tmp_path / "empty.keras")
+    (tmp_path / "truncated.keras").write_bytes(path.read_bytes()[:4096])
+    with pytest.raises(ValueError, match="truncated.keras is not a .keras archive"):
+        load_keras(tmp_path / "truncated.keras")
+
+
+def test_plain_keras_load_model_reads_toolkit_files_after_import_stdc_tf(tmp_path):
+    """In a fresh process that builds nothing: ``import stdc_tf`` is all it takes (the custom
+    layer registers when keras loads, whichever of the two is imported first)."""
+    import subprocess
+    import sys
+
+    from stdc_tf.models.io import save_keras
+
+    save_keras(build_model("stdc1_seg50", num_classes=3, input_shape=(32, 64, 3)), tmp_path / "m.keras")
+    for order in ("import stdc_tf, keras", "import keras, stdc_tf"):
+        code = (f"{order}; m = keras.saving.load_model({str(tmp_path / 'm.keras')!r}); "
+                f"print(type(m.get_layer('out.up')).__name__)")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and proc.stdout.strip() == "ResizeLike", proc.stderr[-1500:]
+        if order.startswith("import stdc_tf"):   # loaded first, it keeps TensorFlow's start-up lines out
+            assert "oneDNN" not in proc.stderr and "cuda" not in proc.stderr.lower(), proc.stderr
+
+
+def test_layer_groups_survive_wrapping_and_prefixed_renames():
+    """The model describes itself through reference names found inside wrappers and prefixes, so
+    a tfmot-wrapped or renamed layer lands in the same group as the plain one."""
+    import tf_keras
+
+    from stdc_tf.models import describe_model
+    from stdc_tf.models.structure import inner_layer, layer_part, reference_name
+    from stdc_tf.training.task import variable_groups
+
+    model = build_model("stdc2_seg50", num_classes=7, input_shape=(64, 64, 3), detail_strides=(4, 8))
+    plain = {reference_name(layer): layer_part(layer) for layer in model.layers}
+    structure = describe_model(model)
+    assert (structure.backbone, structure.preset, structure.num_classes) == ("stdc2", "stdc2_seg50", 7)
+    assert structure.output_keys == ("out", "out16", "out32", "detail4", "detail8")
+    assert structure.detail_strides == (4, 8)
+    assert plain["features.3.conv_list.0.conv"] == "backbone" and plain["ffm.conv1"] == "ffm"
+    assert plain["conv_out_sp8.conv_out"] == "detail_head" and plain["arm16.conv.bn"] == "context"
+
+    class Wrapper(tf_keras.layers.Wrapper):   # what tfmot's QuantizeWrapper looks like from outside
+        def call(self, inputs):
+            return self.layer(inputs)
+
+    k2 = build_model("stdc1_seg50", num_classes=4, input_shape=(64, 64, 3), k=tf_keras)
+    groups = {n: {v.name for v in vs} for n, vs in variable_groups(k2, True).items()}
+    wrapped = tf_keras.models.clone_model(k2, clone_function=lambda layer: Wrapper(
+        layer.__class__.from_config(layer.get_config()), name=f"quant_{layer.name}")
+        if layer.weights else layer.__class__.from_config(layer.get_config()))
+    assert all(isinstance(layer, Wrapper) for layer in wrapped.layers if layer.weights)
+    for layer in wrapped.layers:
+        assert layer_part(layer) == layer_part(k2.get_layer(inner_layer(layer).name)), layer.name
+    renamed = {n: {v.name for v in vs} for n, vs in variable_groups(wrapped, True).items()}
+    assert {n: len(v) for n, v in renamed.items()} == {n: len(v) for n, v in groups.items()}
+    assert describe_model(wrapped).backbone == "stdc1" and describe_model(wrapped).num_classes == 4
+    for name, reference in (("student/features.2.conv_list.0.conv", "features.2.conv_list.0.conv"),
+                            ("copy_arm32.conv_atten", "arm32.conv_atten"),
+                            ("quant_conv_out16.conv.bn", "conv_out16.conv.bn"), ("quantize_layer", None)):
+        assert reference_name(type("Layer", (), {"name": name})()) == reference, name
 
 
 def test_saved_model_serving_signature(seg, tmp_path):

@@ -14,25 +14,22 @@ predictions are reported as absent and left out of the mean.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # keep TensorFlow's C++ start-up logs out
+from stdc_tf import cli
+from stdc_tf.atomic import check_writable_dir
+from stdc_tf.data.datasets import DATASETS
+from stdc_tf.errors import ConfigError
+from stdc_tf.evaluation.predictions import PREDICTION_IDS
 
-# Light imports only (no TensorFlow), so that --help and option errors are instant.
-from stdc_tf.data.datasets import DATASETS  # noqa: E402
-from stdc_tf.evaluation.predictions import PREDICTION_IDS  # noqa: E402
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser():
+    parser = cli.parser(__doc__)
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--model", type=Path, metavar="PATH",
-                      help="model to run: .keras file, SavedModel directory, .tflite or .onnx file")
+                      help="model to run: .keras file, SavedModel directory (also TF-TRT), .tflite, "
+                           ".onnx or TensorRT engine (.plan/.engine) file")
     what.add_argument("--predictions", type=Path, metavar="DIR",
                       help="folder of predicted label PNGs (searched recursively), one per image; "
                            "a file belongs to the image whose name it starts with "
@@ -44,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", choices=DATASETS, default="synthetic",
                         help="ground-truth layout (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=Path("data/synthetic"), metavar="DIR",
-                        help="dataset root folder (default: %(default)s)")
+                        help="dataset root folder; never generated here (default: %(default)s)")
     parser.add_argument("--split", default="val", help="split to evaluate (default: %(default)s)")
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--scale", type=float, metavar="S",
@@ -57,48 +54,57 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also average over horizontally flipped images")
     parser.add_argument("--batch-size", type=int, default=1,
                         help="images per model call; >1 needs images of one size (default: %(default)s)")
+    parser.add_argument("--skip-bad-samples", action="store_true",
+                        help="leave unreadable images out (counted and named) instead of stopping")
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="write metrics.json, per_class_iou.md and confusion_matrix.png here")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.predictions and (args.scale or args.scales or args.flip or args.batch_size != 1):
-        parser.error("--scale/--scales/--flip/--batch-size apply to --model only: predictions are "
-                     "scored as they are")
+def check_options(args) -> None:
+    """Every option, before a model is loaded or an image read."""
+    if args.predictions and (args.scale is not None or args.scales or args.flip or args.batch_size != 1):
+        raise ConfigError("--scale/--scales/--flip/--batch-size apply to --model only: predictions "
+                          "are scored as they are")
     if args.model and args.ids != "trainIds":
-        parser.error("--ids applies to --predictions only")
+        raise ConfigError("--ids applies to --predictions only")
     if args.batch_size < 1:
-        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    for value in ([args.scale] if args.scale is not None else []) + (args.scales or []):
+        if not 0 < value <= 16:
+            raise ConfigError(f"--scale(s) must be in (0, 16], got {value:g}")
+    if args.output is not None:
+        check_writable_dir(args.output, "--output")
 
+
+def run(args) -> int:
+    check_options(args)
+    cli.import_tensorflow()
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
     from stdc_tf.evaluation.predictions import score_predictions
     from stdc_tf.evaluation.report import format_summary, write_report
     from stdc_tf.runtime import load_predictor
 
-    try:
-        dataset = load_dataset(args.dataset, args.data_root, args.split)
-        if args.predictions:
-            result = score_predictions(args.predictions, dataset, args.ids,
-                                       progress=not args.no_progress)
-        else:
-            scales = args.scales or ([args.scale] if args.scale else None)
-            result = evaluate(load_predictor(args.model), dataset, scales, args.flip,
-                              args.batch_size, progress=not args.no_progress)
-        print(format_summary(result))
-        if args.output:
-            context = {"dataset": {"name": args.dataset, "root": str(args.data_root),
-                                   "split": args.split, "classes": dataset.info.name}}
-            paths = write_report(result, args.output, context)
-            print("wrote " + ", ".join(str(p) for p in paths.values()))
-    except (OSError, ValueError) as exc:   # the library's errors are ValueErrors / OSErrors
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    dataset = load_dataset(args.dataset, args.data_root, args.split)
+    if args.predictions:
+        result = score_predictions(args.predictions, dataset, args.ids, progress=not args.no_progress)
+    else:
+        scales = args.scales or ([args.scale] if args.scale is not None else None)
+        result = evaluate(load_predictor(args.model), dataset, scales, args.flip, args.batch_size,
+                          progress=not args.no_progress, skip_bad_samples=args.skip_bad_samples)
+    print(format_summary(result))
+    if args.output:
+        context = {"dataset": {"name": args.dataset, "root": str(args.data_root),
+                               "split": args.split, "classes": dataset.info.name}}
+        paths = write_report(result, args.output, context)
+        print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli.run(run, build_parser(), argv)
 
 
 if __name__ == "__main__":

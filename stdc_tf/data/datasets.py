@@ -225,12 +225,16 @@ def _synthetic(root: Path, split: str, **generate_kwargs) -> SegDataset:
     """The built-in synthetic street scenes, generated at ``root`` on first use.
 
     Without arguments a dataset already at ``root`` is read as it is (whatever size it was
-    generated with); with arguments it is regenerated unless it matches them.
+    generated with) and a missing one is an error; with arguments it is generated, or
+    regenerated unless it matches them.
     """
     from stdc_tf.data.synthetic import generate, stored_parameters
 
-    if not generate_kwargs:
-        generate_kwargs = stored_parameters(root) or {}
+    if not generate_kwargs:   # reading only (evaluation): never generate
+        if stored_parameters(root) is None:
+            raise DataError(f"{root} holds no complete synthetic dataset; training generates it "
+                            f"(python training/train.py), reading never does")
+        return _cityscapes(root, split)
     return _cityscapes(generate(root, **generate_kwargs), split)
 
 

@@ -199,6 +199,9 @@ def _input_size(predictor: Predictor, image_size: tuple[int, int], scale: float 
     if scale is None:
         return fixed
     wanted = (int(image_size[0] * scale), int(image_size[1] * scale))
+    if min(wanted) < 1:
+        raise EvaluationError(f"scale {scale:g} makes {image_size[0]}x{image_size[1]} images "
+                              f"{wanted[0]}x{wanted[1]}: nothing left to segment")
     if fixed is None or fixed == wanted:
         return wanted
     if (wanted, fixed) not in warned:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from stdc_tf.errors import StdcError
+from stdc_tf.errors import StdcError, first_line
 
 OUTPUT_KINDS = ("logits", "classes")
 
@@ -386,12 +386,11 @@ def load_predictor(source: str | os.PathLike | Any) -> Predictor:
         if kind.matches(path):
             try:
                 return kind.load(path)
-            except ModelLoadError:
-                raise
+            except StdcError as e:   # the loader's own one line already names the file
+                raise ModelLoadError(str(e)) from e
             except Exception as e:  # every runtime raises its own types for unreadable files
-                first_line = (str(e).strip().splitlines() or [""])[0][:300]
                 raise ModelLoadError(f"cannot read {path} as a {kind.description} "
-                                     f"({type(e).__name__}: {first_line}); supported: {supported}") from e
+                                     f"({first_line(e)}); supported: {supported}") from e
     raise ModelLoadError(f"{path} is not a model this toolkit can run; supported: {supported}")
 
 

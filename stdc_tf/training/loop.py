@@ -140,12 +140,15 @@ class TrainingLoop:
                         for m in (_CKPT.match(p.name) for p in self.ckpt_dir.glob("ckpt-*.index"))
                         if m), reverse=True)
         prefixes = [str(p) for _, p in found]
-        try:
+        state_file = self.ckpt_dir / "checkpoint"
+        try:   # TensorFlow returns None (and logs) for a state file that does not parse
             state = tf.train.get_checkpoint_state(str(self.ckpt_dir))
-        except Exception as exc:  # a state file that does not parse
+            problem = "it does not parse" if state is None and state_file.exists() else None
+        except Exception as exc:
+            state, problem = None, first_line(exc)
+        if problem:
             log.warning("%s is unreadable (%s); looking at the checkpoint files themselves",
-                        self.ckpt_dir / "checkpoint", first_line(exc))
-            state = None
+                        state_file, problem)
         latest = state.model_checkpoint_path if state else None
         if latest and latest in prefixes:
             prefixes.remove(latest)

@@ -9,13 +9,12 @@ before the synthetic dataset is generated, a checkpoint is read or a file is wri
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import Any
 
 import keras
 import tensorflow as tf
 
+from stdc_tf.atomic import check_writable_dir
 from stdc_tf.data.datasets import SegDataset, load_dataset
 from stdc_tf.data.labels import CITYSCAPES, DatasetInfo
 from stdc_tf.errors import ConfigError
@@ -26,16 +25,6 @@ from stdc_tf.training.task import SegmentationTask
 
 __all__ = ["TrainingError", "TrainingLoop", "prepare", "train"]
 log = logging.getLogger(__name__)
-
-
-def check_output_dir(path: str | Path) -> None:
-    """The output folder exists and is writable, or can be created: one line if not."""
-    path = Path(path)
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"--output-dir {path}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"--output-dir {path}: {existing} is not writable")
 
 
 def _check_classes(cfg: TrainConfig, info: DatasetInfo) -> int:
@@ -61,7 +50,7 @@ def _datasets(cfg: TrainConfig) -> tuple[SegDataset, SegDataset]:
 def prepare(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None,
             verbose: bool = True) -> TrainingLoop:
     """Everything of a run, built and checked, ready for :meth:`TrainingLoop.fit`."""
-    check_output_dir(cfg.output_dir)
+    check_writable_dir(cfg.output_dir, "--output-dir")
     strategy = strategy or make_strategy(cfg.strategy, cfg.cpu_replicas)
     replicas = strategy.num_replicas_in_sync
     cfg.global_batch(replicas)   # a global batch the replicas cannot share is refused now
