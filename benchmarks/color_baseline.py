@@ -8,33 +8,41 @@ far below what a small CNN reaches (< 0.30 vs >= 0.60 mIoU).
 """
 from __future__ import annotations
 
-import argparse
 import inspect
+import sys
 import time
 
+from stdc_tf import cli
 from stdc_tf.data.synthetic import generate
 from stdc_tf.evaluation.baselines import color_baseline_miou
 
 
-def main(argv: list[str] | None = None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser():
+    parser = cli.parser(__doc__)
     parser.add_argument("--root", default="data/synthetic",
                         help="where the dataset is (or gets generated); default: %(default)s")
     for name, param in inspect.signature(generate).parameters.items():
         if name != "root":
             parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=param.default,
                                 help=f"generate()'s {name}; default: %(default)s")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run(args) -> int:
 
     start = time.perf_counter()
-    params = {k: v for k, v in vars(args).items() if k != "root"}
+    params = {k: v for k, v in vars(args).items() if k not in ("root", "verbose", "quiet")}
     root = generate(args.root, **params)
     print(f"dataset: {root} ({args.num_train} train + {args.num_val} val, {args.height}x{args.width}, "
           f"ready in {time.perf_counter() - start:.1f} s)")
     miou = color_baseline_miou(root)
     print(f"nearest-class-colour baseline: val mIoU = {miou:.4f}")
-    return miou
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli.run(run, build_parser(), argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

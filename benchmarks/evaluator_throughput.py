@@ -11,16 +11,16 @@ with the same protocol; the table shows that the mIoU agrees and how fast each r
 """
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from stdc_tf import cli
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser():
+    parser = cli.parser(__doc__)
     parser.add_argument("--model", type=Path,
                         help=".keras model, exported as it is (default: stdc1_seg50 with random "
                              "weights, built at the evaluation input size)")
@@ -28,7 +28,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(128, 256), metavar=("H", "W"),
                         help="synthetic image size (default: 128 256)")
     parser.add_argument("--scale", type=float, default=0.5, help="evaluation scale (default: 0.5)")
-    args = parser.parse_args()
+    return parser
+
+
+def run(args) -> int:
+    cli.import_tensorflow()
 
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
@@ -61,7 +65,12 @@ def main() -> None:
             r = evaluate(load_predictor(source), data, [args.scale], progress=False)
             print(f"| {name} | {100 * r.summary['mIoU']:.2f} | {r.images_per_s:.1f} | "
                   f"{r.model_images_per_s:.1f} |")
+    return 0
+
+
+def main(argv=None) -> int:
+    return cli.run(run, build_parser(), argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

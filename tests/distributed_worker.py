@@ -41,7 +41,7 @@ def main() -> int:
                 else tf.distribute.OneDeviceStrategy("/cpu:0"))
     loop = prepare(cfg, strategy, verbose=False)
     model = loop.task.model
-    result = {f"w0/{v.path}": v.numpy() for v in model.weights}
+    result = {f"w0/{getattr(v, 'path', v.name)}": v.numpy() for v in model.weights}
     if args.fixed_batch:
         # the same two images twice: each replica's half equals the whole batch's statistics
         images, labels = next(iter(train_dataset(loop.train_data, 4 if args.distinct else 2,
@@ -63,7 +63,7 @@ def main() -> int:
         result.update({f"loss/{k}": float(v) for k, v in terms.items()})
     else:
         loop.fit()
-    result.update({f"w/{v.path}": v.numpy() for v in model.weights})
+    result.update({f"w/{getattr(v, 'path', v.name)}": v.numpy() for v in model.weights})
     np.savez(args.out, **result)
     return 0
 

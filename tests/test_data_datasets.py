@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from stdc_tf.data.datasets import (DATASETS, DataError, load_dataset, read_image, read_label)
+from stdc_tf.data.datasets import DATASETS, DataError, load_dataset, read_image, read_label
 from stdc_tf.data.labels import CAMVID, CITYSCAPES
 
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stdc_tf.data.labels import (CAMVID, CITYSCAPES, DatasetInfo, camvid_label_lut,
-                                 cityscapes_label_lut, cityscapes_train_to_label_id, remap_ignore_lut)
+from stdc_tf.data.labels import (
+    CAMVID,
+    CITYSCAPES,
+    DatasetInfo,
+    camvid_label_lut,
+    cityscapes_label_lut,
+    cityscapes_train_to_label_id,
+    remap_ignore_lut,
+)
 
 
 def test_cityscapes_table_comes_from_cityscapesscripts():

@@ -6,8 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from stdc_tf.evaluation.metrics import (ConfusionMatrix, confusion_matrix, first_invalid,
-                                        iou_per_class, summarize)
+from stdc_tf.evaluation.metrics import (
+    ConfusionMatrix,
+    confusion_matrix,
+    first_invalid,
+    iou_per_class,
+    summarize,
+)
 
 # 3 classes, one ignored pixel (255). gt/pred pairs: (0,0) x2, (0,1), (1,1) x2, (2,0), (2,2), (255,2).
 LABELS = np.array([[0, 0, 0, 1], [1, 2, 2, 255]])

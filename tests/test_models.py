@@ -212,3 +212,11 @@ def test_segmentation_inference_path_macs():
     params, macs = summarize(model)["total"]
     assert abs(macs - 16.86e9) / 16.86e9 < 0.005
     assert abs(params - 8.275e6) / 8.275e6 < 0.005
+
+
+@pytest.mark.parametrize("bad", [True, "19", 0, 2.0])
+def test_build_model_refuses_a_class_count_that_is_not_a_positive_int(bad):
+    from stdc_tf.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"num_classes must be a positive int, got {bad!r}"):
+        build_model("stdc1_seg50", num_classes=bad)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_training import flags, tiny
 
 from conftest import ROOT, run_cli
 from stdc_tf.errors import ConfigError
 from stdc_tf.training.config import load_config
-from test_training import flags, tiny
 
 TRAIN = ["training/train.py"]
 

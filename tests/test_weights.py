@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -101,7 +102,8 @@ def test_strict_errors_name_the_keys():
 
 def test_wrong_num_classes_is_a_shape_error():
     model = build_model("stdc1_seg50", num_classes=11, input_shape=(64, 64, 3))
-    with pytest.raises(CheckpointError, match=r"conv_out\.conv_out\.weight: checkpoint \(19, 256, 1, 1\)"):
+    with pytest.raises(CheckpointError, match=r"conv_out\.conv_out\.weight: checkpoint \(19, 256, 1, 1\)"
+                                              r".*likely cause: the checkpoint has 19 classes"):
         load_reference_weights(model, _seg_state())
 
 
@@ -119,6 +121,10 @@ def test_backbone_checkpoint_into_segmentation_model():
         load_reference_weights(_model(), imagenet, part="full")
 
 
+class Payload:
+    """What a malicious or careless checkpoint pickles besides tensors."""
+
+
 def test_pth_file_via_torch(tmp_path, clean_outputs):
     torch = pytest.importorskip("torch", reason="torch is installed by .ci/run for this test")
     state = {f"module.{k}": torch.from_numpy(v) for k, v in _seg_state().items()}
@@ -127,8 +133,26 @@ def test_pth_file_via_torch(tmp_path, clean_outputs):
     load_reference_weights(model, tmp_path / "model_maxmIOU50.pth")
     np.testing.assert_array_equal(_outputs(model)["out"], clean_outputs["out"])
     (tmp_path / "junk.pth").write_bytes(b"garbage")
-    with pytest.raises(CheckpointError, match="junk.pth: not a readable PyTorch checkpoint"):
+    with pytest.raises(CheckpointError, match="junk.pth: not a plain tensor checkpoint") as info:
         load_reference_weights(_model(), tmp_path / "junk.pth")
+    assert "weights_only=False" not in str(info.value)
+
+    torch.save({"state_dict": state, "extra": Payload()}, tmp_path / "pickled.pth")
+    with pytest.raises(CheckpointError, match="pickled Python objects, and pickled code is refused") as info:
+        load_reference_weights(_model(), tmp_path / "pickled.pth")
+    assert "weights_only" not in str(info.value)
+    (tmp_path / "empty.pth").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"empty.pth is empty \(0 bytes\)"):
+        load_reference_weights(_model(), tmp_path / "empty.pth")
+
+
+def test_stdc1_checkpoint_into_stdc2_is_short_and_names_the_cause():
+    model = build_model("stdc2_seg50", num_classes=19, input_shape=(64, 64, 3))
+    with pytest.raises(CheckpointError) as info:
+        load_reference_weights(model, _seg_state())
+    message = str(info.value)
+    assert len(message) < 1200 and "\n" not in message
+    assert "more)" in message and "likely cause: the checkpoint is STDC1, the model STDC2" in message
 
 
 def test_without_torch_the_error_says_how_to_install(tmp_path):
@@ -153,9 +177,19 @@ def test_import_cli(tmp_path, clean_outputs):
 
     proc = run_cli("convert/import_reference.py", "--checkpoint", str(tmp_path / "nope.pth"),
                    "--preset", "stdc1_seg50", "--output", str(tmp_path / "x.keras"))
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == f"error: checkpoint not found: {tmp_path / 'nope.pth'}"
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"error: checkpoint not found: {tmp_path / 'nope.pth'}"]
     assert not (tmp_path / "x.keras").exists()
+    started = time.perf_counter()   # refused before the checkpoint is read or TensorFlow loads
+    proc = run_cli("convert/import_reference.py", "--checkpoint", str(tmp_path / "ckpt.npz"),
+                   "--preset", "stdc1_seg50", "--output", str(tmp_path / "x.h5"))
+    assert proc.returncode == 2 and "must end in .keras" in proc.stderr.strip().splitlines()[-1]
+    assert time.perf_counter() - started < 10 and not (tmp_path / "x.h5").exists()
+    (tmp_path / "zero.pth").write_bytes(b"")
+    proc = run_cli("convert/import_reference.py", "--checkpoint", str(tmp_path / "zero.pth"),
+                   "--preset", "stdc1_seg50", "--output", str(tmp_path / "x.keras"))
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'zero.pth'} is empty (0 bytes): not a checkpoint"]
     proc = run_cli("convert/import_reference.py", "--checkpoint", "a", "--preset", "stdc9",
                    "--output", "x.keras")
     assert proc.returncode == 2 and "invalid choice" in proc.stderr

@@ -34,12 +34,13 @@ def run(args) -> int:
     summary = train(cfg)
     out = Path(summary["output_dir"])
     print("final val: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in summary["final"].items()))
+    suffix = summary["model_suffix"]
     for key, best in summary["best"].items():
-        print(f"best val {key} {100 * best['mIoU']:.2f} at step {best['step']}: {out / f'best_{key}.keras'}")
+        print(f"best val {key} {100 * best['mIoU']:.2f} at step {best['step']}: {out / f'best_{key}{suffix}'}")
     if summary["skipped_files"]:
         print(f"skipped {len(summary['skipped_files'])} unreadable file(s) (listed in the warnings)")
     print(f"checkpoints: {out / 'checkpoints'}")
-    print(f"final model: {out / 'final.keras'}")
+    print(f"final model: {summary['final_model']}")
     print(f"TensorBoard: tensorboard --logdir {out / 'tensorboard'}")
     return 0
 

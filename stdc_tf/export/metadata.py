@@ -86,6 +86,7 @@ def build_metadata(*, input_detail: dict, output_detail: dict, precision: str, n
     """
     from stdc_tf.models.preprocessing import IMAGENET_MEAN, IMAGENET_STD
 
+    named = info is not None
     info = info or default_dataset_info(num_classes)
     if info.num_classes != num_classes:
         raise ValueError(f"dataset {info.name!r} has {info.num_classes} classes but the model "
@@ -105,7 +106,7 @@ def build_metadata(*, input_detail: dict, output_detail: dict, precision: str, n
                    "quantization": tensor_quantization(output_detail), "num_classes": num_classes},
         "classes": list(info.class_names), "palette": [list(c) for c in info.palette],
         "ignore_index": info.ignore_index,
-        "dataset": None if info.name == "unknown" else info.name,
+        "dataset": info.name if named or info is CITYSCAPES else None,
         "toolkit": {"name": "stdc-tf", "version": toolkit_version()},
     }
 

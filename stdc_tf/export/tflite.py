@@ -424,7 +424,8 @@ def compare_on_images(path: Path, model: Any, images: np.ndarray,
     """(class-map pixel agreement, max logit difference or ``None``) of the file vs ``model``."""
     from stdc_tf.runtime import KerasPredictor, LiteRTPredictor
 
-    litert = LiteRTPredictor(path, num_threads)
+    with _quiet_stderr():   # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
+        litert = LiteRTPredictor(path, num_threads)
     keras_logits = KerasPredictor(fixed_size_model(model, images.shape[1:3])).predict(images)
     out = litert.predict(images)
     keras_classes = np.argmax(keras_logits, axis=-1)
@@ -459,7 +460,8 @@ def write_tflite(model: Any, path: str | Path, precision: str = "fp32",
     representative = calibration
     if precision == "int8" and isinstance(calibration, SegDataset):
         representative = calibration_batches(calibration, calibration_steps, input_size)
-    log.info("converting to %s %s (%dx%d, %s in, %s out)", path, precision, *input_size, io, output)
+    log.info("converting to %s %s (%dx%d, %s in, %s out)%s", path, precision, *input_size, io, output,
+             f", calibrating on {calibration_steps} images" if precision == "int8" else "")
     flatbuffer = convert_tflite(model, precision, input_size, io=io, output=output,
                                 representative=representative, calibration_steps=calibration_steps,
                                 metadata=info or "auto", progress=progress, target=str(path))
@@ -497,28 +499,19 @@ def compare_miou(path: Path, model: Any, input_size: tuple[int, int], dataset: A
     from stdc_tf.runtime import LiteRTPredictor, load_predictor
 
     keras = evaluate(load_predictor(fixed_size_model(model, input_size)), dataset, progress=progress)
-    litert = evaluate(LiteRTPredictor(path, num_threads), dataset, progress=progress)
+    with _quiet_stderr():
+        predictor = LiteRTPredictor(path, num_threads)
+    litert = evaluate(predictor, dataset, progress=progress)
     return {"keras": keras.summary["mIoU"], "litert": litert.summary["mIoU"]}
 
 
 def load_model_for(precision: str, path: str | Path) -> Any:
-    """The model a precision converts: a Keras 3 ``.keras`` file, or for ``qat`` a tfmot
-    ``tf_keras`` model (loaded inside tfmot's ``quantize_scope`` with the toolkit's layers)."""
-    path = Path(path)
+    """The model a precision converts: a Keras 3 ``.keras`` file, or for ``qat`` the tfmot
+    ``tf_keras`` ``.h5`` that QAT training writes (:func:`stdc_tf.quantization.qat.load_qat`)."""
     if precision != "qat":
         from stdc_tf.models.io import load_keras
 
         return load_keras(path)
-    if not path.exists():
-        raise FileNotFoundError(f"model file not found: {path}")
-    import tensorflow_model_optimization as tfmot
-    import tf_keras
+    from stdc_tf.quantization.qat import load_qat
 
-    from stdc_tf.models.layers import custom_objects
-
-    try:
-        with tfmot.quantization.keras.quantize_scope(custom_objects(tf_keras)):
-            return tf_keras.models.load_model(path, compile=False)
-    except Exception as e:  # tf_keras raises many types for unreadable files
-        raise ValueError(f"{path}: not a readable quantization-aware tf_keras model "
-                         f"({first_line(e)})") from None
+    return load_qat(path)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stdc_tf.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -41,7 +43,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
 def get_preset(name: str) -> Preset:
     """The preset called ``name``; an unknown name lists the valid ones."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
     return PRESETS[name]
 
 
@@ -58,6 +60,8 @@ def build_model(preset: str, num_classes: int | None = None,
 
     p = get_preset(preset)
     num_classes = p.num_classes if num_classes is None else num_classes
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ConfigError(f"num_classes must be a positive int, got {num_classes!r}")
     if p.task == "cls":
         shape = input_shape or (*p.input_size, 3)
         return build_classifier(p.backbone, num_classes, shape, k=k, **kwargs)

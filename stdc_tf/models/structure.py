@@ -86,8 +86,12 @@ def is_weighted_conv(layer: Any) -> bool:
 
 
 def kernel_of(layer: Any) -> Any:
-    """The kernel variable of a conv/dense layer (wrapped or not)."""
-    return inner_layer(layer).weights[0]
+    """The kernel variable of a conv/dense layer, wrapped or not (tfmot's wrapper takes the inner
+    layer's variables into its own list and replaces its ``kernel`` attribute with a tensor)."""
+    for var in layer.weights:
+        if var.name.split("/")[-1].split(":")[0] in ("kernel", "depthwise_kernel"):
+            return var
+    raise ValueError(f"layer {layer.name} has no kernel variable")
 
 
 def backbone_stage(name: str, backbone: str) -> str | None:

@@ -386,11 +386,13 @@ def load_predictor(source: str | os.PathLike | Any) -> Predictor:
         if kind.matches(path):
             try:
                 return kind.load(path)
-            except StdcError as e:   # the loader's own one line already names the file
-                raise ModelLoadError(str(e)) from e
+            except ModelLoadError:   # the runtime's own one line (a missing TensorRT, …)
+                raise
             except Exception as e:  # every runtime raises its own types for unreadable files
+                reason = (str(e).removeprefix(f"{path}: ").removeprefix(f"{path} ")
+                          if isinstance(e, StdcError) else first_line(e))
                 raise ModelLoadError(f"cannot read {path} as a {kind.description} "
-                                     f"({first_line(e)}); supported: {supported}") from e
+                                     f"({reason}); supported: {supported}") from e
     raise ModelLoadError(f"{path} is not a model this toolkit can run; supported: {supported}")
 
 

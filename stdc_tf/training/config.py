@@ -49,6 +49,9 @@ class TrainConfig:
                             "decayed (the reference's: shrinks under weight decay at 1x lr)")
     pretrained_backbone: str | None = _opt(
         None, "reference ImageNet checkpoint (.tar/.pth/.npz) to initialise the backbone from")
+    init: str | None = _opt(None, "a trained .keras model (same preset and classes) to start from")
+    qat: bool = _opt(False, "quantization-aware fine-tuning (tfmot, in tf_keras) of the --init model; "
+                     "writes .h5 QAT models for convert/to_tflite.py --precision qat")
     # data
     dataset: str = _opt("synthetic", "dataset kind: cityscapes, camvid, folder, synthetic")
     data_root: str = _opt("data/synthetic", "dataset root folder (official layout)")
@@ -190,6 +193,12 @@ def validate(cfg: TrainConfig) -> None:
                           "it needs --optimizer sgd")
     if cfg.num_classes is not None and cfg.num_classes > 255:
         raise ConfigError(f"--num-classes {cfg.num_classes}: label maps are 8-bit (255 = ignore)")
+    if cfg.qat and not cfg.init:
+        raise ConfigError("--qat fine-tunes a trained float model: give it with --init MODEL.keras")
+    if cfg.qat and cfg.mixed_precision:
+        raise ConfigError("--qat trains with float32 fake-quant: drop --mixed-precision")
+    if cfg.init and not cfg.init.endswith(".keras"):
+        raise ConfigError(f"--init {cfg.init}: expected a .keras model written by training")
     out = Path(cfg.output_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--output-dir {out} is a file, not a folder")

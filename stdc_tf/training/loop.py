@@ -313,7 +313,7 @@ class TrainingLoop:
             tf.summary.scalar(f"val/{key}", miou, step=step)
             if self.chief and miou > self.best.get(key, {}).get("mIoU", -1.0):
                 self.best[key] = {"mIoU": miou, "step": step, "scale": scale}
-                self.task.export(self.out_dir / f"best_{key}.keras")
+                self.task.export(self.out_dir / f"best_{key}{self.task.model_suffix}")
                 with atomic_output(self.best_path) as tmp:
                     tmp.write_text(json.dumps(self.best, indent=2))
         self._image_summary(step)
@@ -343,9 +343,11 @@ class TrainingLoop:
 
     def _finish(self) -> dict[str, Any]:
         self.sync()
+        final = self.out_dir / f"final{self.task.model_suffix}"
         if self.chief:
-            self.task.export(self.out_dir / "final.keras")
+            self.task.export(final)
         results = self.last_results or self.validate(self.step)
         return {"step": self.step, "final": results, "best": self.best,
-                "output_dir": str(self.out_dir),
+                "output_dir": str(self.out_dir), "final_model": str(final),
+                "model_suffix": self.task.model_suffix,
                 "skipped_files": sorted(set(self.bad_train.files) | set(self.bad_val.files))}

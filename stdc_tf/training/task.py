@@ -75,24 +75,22 @@ def variable_groups(model: Any, freeze_backbone_bn_affine: bool) -> dict[str, li
 
 
 class SegmentationTask:
-    """Builds the float STDC-Seg model and its optimizer (call inside the strategy's scope)."""
+    """Builds the float STDC-Seg model and its optimizer (call inside the strategy's scope).
+
+    Subclasses change what is trained by overriding :meth:`build_model`,
+    :meth:`build_optimizer` and :meth:`export` (the QAT task: a tfmot model in tf_keras).
+    """
+
+    model_suffix = ".keras"   # what :meth:`export` writes
 
     def __init__(self, cfg: TrainConfig, num_classes: int, replicas: int):
         self.cfg = cfg
         self.replicas = replicas
-        sync_bn = replicas > 1 if cfg.sync_bn is None else cfg.sync_bn
-        self.model = build_model(cfg.preset, num_classes, (None, None, 3),
-                                 detail_strides=cfg.detail_strides, sync_bn=sync_bn)
-        if cfg.pretrained_backbone:
-            report = load_reference_weights(self.model, cfg.pretrained_backbone, part="backbone")
-            log.info("pretrained backbone %s: %s", cfg.pretrained_backbone, report)
+        self.sync_bn = replicas > 1 if cfg.sync_bn is None else cfg.sync_bn
+        self.model = self.build_model(num_classes)
         self.schedule = WarmupPoly(cfg.lr, cfg.iterations, cfg.warmup_iters, cfg.warmup_start_lr,
                                    cfg.poly_power)
-        optimizer = (keras.optimizers.SGD(self.schedule, momentum=cfg.momentum)
-                     if cfg.optimizer == "sgd" else keras.optimizers.Adam(self.schedule))
-        if cfg.mixed_precision == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        self.optimizer = optimizer
+        self.optimizer = self.build_optimizer()
         self.groups = variable_groups(self.model, cfg.freeze_backbone_bn_affine)
         # Keras <= 3.15: a stateful optimizer must be built eagerly in the scope (keras #23085).
         self.optimizer.build(self.groups["train"])
@@ -100,6 +98,27 @@ class SegmentationTask:
         self.fuse_weights = tf.Variable(DETAIL_FUSE_WEIGHTS, trainable=False, name="detail_fuse")
         self.fuse_momentum = tf.Variable(tf.zeros(3), trainable=False, name="detail_fuse_momentum")
         self.inference = inference_model(self.model)
+
+    def build_model(self, num_classes: int) -> Any:
+        """The training graph: built from the preset, or read from ``cfg.init``."""
+        cfg = self.cfg
+        if cfg.init:
+            model = load_init_model(cfg, num_classes)
+        else:
+            model = build_model(cfg.preset, num_classes, (None, None, 3),
+                                detail_strides=cfg.detail_strides, sync_bn=self.sync_bn)
+        if cfg.pretrained_backbone:
+            report = load_reference_weights(model, cfg.pretrained_backbone, part="backbone")
+            log.info("pretrained backbone %s: %s", cfg.pretrained_backbone, report)
+        return model
+
+    def build_optimizer(self) -> Any:
+        cfg = self.cfg
+        optimizer = (keras.optimizers.SGD(self.schedule, momentum=cfg.momentum)
+                     if cfg.optimizer == "sgd" else keras.optimizers.Adam(self.schedule))
+        if cfg.mixed_precision == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
 
     @property
     def step(self) -> int:
@@ -165,3 +184,32 @@ class SegmentationTask:
     def export(self, path) -> None:
         """Save the trained model (training graph, every head) as ``.keras``."""
         save_keras(self.model, path)
+
+
+def load_init_model(cfg: TrainConfig, num_classes: int, k: Any = None) -> Any:
+    """The float model of ``cfg.init`` as the training graph this configuration asks for.
+
+    The file's preset and classes must be the configuration's: fine-tuning another network is a
+    one-line error, not a silent reshape. Its weights go into a freshly built training graph
+    (every head, the configured detail heads and BN synchronization) of the Keras module ``k``.
+    """
+    from stdc_tf.errors import ConfigError
+    from stdc_tf.models import describe_model
+    from stdc_tf.models.io import load_keras
+    from stdc_tf.quantization.bridge import copy_weights
+
+    source = load_keras(cfg.init)
+    found = describe_model(source)
+    wanted = build_model(cfg.preset, num_classes, (None, None, 3), detail_strides=cfg.detail_strides,
+                         sync_bn=cfg.sync_bn or False, k=k)
+    structure = describe_model(wanted)
+    if (found.backbone, found.num_classes) != (structure.backbone, structure.num_classes):
+        raise ConfigError(f"--init {cfg.init} is {found.backbone.upper()} with {found.num_classes} "
+                          f"classes; this run trains {structure.backbone.upper()} with "
+                          f"{structure.num_classes} (--preset {cfg.preset}, --num-classes)")
+    missing = set(structure.detail_strides) - set(found.detail_strides)
+    if missing:
+        raise ConfigError(f"--init {cfg.init} has no detail head at stride(s) {sorted(missing)}; "
+                          f"use --detail-strides {' '.join(map(str, found.detail_strides)) or '8'}")
+    copy_weights(source, wanted, subset=True)
+    return wanted

@@ -9,6 +9,7 @@ before the synthetic dataset is generated, a checkpoint is read or a file is wri
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -51,6 +52,9 @@ def prepare(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None,
             verbose: bool = True) -> TrainingLoop:
     """Everything of a run, built and checked, ready for :meth:`TrainingLoop.fit`."""
     check_writable_dir(cfg.output_dir, "--output-dir")
+    for option, path in (("--init", cfg.init), ("--pretrained-backbone", cfg.pretrained_backbone)):
+        if path and not Path(path).is_file():
+            raise FileNotFoundError(f"{option} {path}: file not found")
     strategy = strategy or make_strategy(cfg.strategy, cfg.cpu_replicas)
     replicas = strategy.num_replicas_in_sync
     cfg.global_batch(replicas)   # a global batch the replicas cannot share is refused now
@@ -68,7 +72,11 @@ def prepare(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None,
         if cfg.mixed_precision:
             keras.mixed_precision.set_global_policy(cfg.mixed_precision)
         with strategy.scope():
-            task = SegmentationTask(cfg, num_classes, replicas)
+            if cfg.qat:
+                from stdc_tf.training.qat_task import QATSegmentationTask
+                task = QATSegmentationTask(cfg, num_classes, replicas)
+            else:
+                task = SegmentationTask(cfg, num_classes, replicas)
     finally:
         keras.mixed_precision.set_global_policy(policy)
     return TrainingLoop(task, cfg, strategy, train_data, val_data, verbose)

@@ -9,7 +9,6 @@ as max |ours − reference| / max |reference|.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stdc_tf import cli
 from stdc_tf.weights.reference import load_reference_weights
 
 TOLERANCE = 1e-4
@@ -87,23 +87,28 @@ def run_case(json_path: str | Path) -> dict[str, float]:
     return {k: float(np.abs(ours[k] - golden[k]).max() / np.abs(golden[k]).max()) for k in ours}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("cases", nargs="+", help="parity case JSON files (NAME.npz beside each)")
-    args = parser.parse_args(argv)
+def build_parser():
+    parser = cli.parser(__doc__, prog="python -m stdc_tf.weights.parity")
+    parser.add_argument("cases", nargs="+", type=Path, help="parity case JSON files (NAME.npz beside each)")
+    return parser
+
+
+def run(args) -> int:
+    cli.import_tensorflow()
     worst = 0.0
     for path in args.cases:
-        try:
-            errors = run_case(path)
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"error: {path}: {exc}", file=sys.stderr)
-            return 2
-        for name, err in errors.items():
-            print(f"{Path(path).stem:24s} {name:16s} {err:.3e}")
+        if not path.is_file() or not path.with_suffix(".npz").is_file():
+            raise FileNotFoundError(f"parity case {path} (and {path.with_suffix('.npz').name} beside it) "
+                                    f"not found")
+        for name, err in run_case(path).items():
+            print(f"{path.stem:24s} {name:16s} {err:.3e}")
             worst = max(worst, err)
     print(f"worst relative error {worst:.3e} (tolerance {TOLERANCE:g})")
     return 0 if worst <= TOLERANCE else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.run(run, build_parser(), argv)
 
 
 if __name__ == "__main__":

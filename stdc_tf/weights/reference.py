@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from stdc_tf.errors import StdcError
+from stdc_tf.errors import StdcError, first_line, shown
+from stdc_tf.models.backbone import BACKBONES
 from stdc_tf.models.structure import (
     HEAD_BN_PARTS,
     describe_model,
@@ -72,9 +73,14 @@ def read_checkpoint(source: str | Path | Mapping[str, Any]) -> dict[str, np.ndar
     path = Path(source)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes): not a checkpoint")
     if path.suffix == ".npz":
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        except Exception as exc:  # numpy raises several types for damaged archives
+            raise CheckpointError(f"{path}: not a readable .npz archive ({first_line(exc, 150)})") from None
     try:
         import torch
     except ImportError:
@@ -82,8 +88,12 @@ def read_checkpoint(source: str | Path | Mapping[str, Any]) -> dict[str, np.ndar
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for non-checkpoint files
-        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0][:200]})") from None
+        # Never suggest weights_only=False: that would run whatever code the file pickles.
+        pickled = "weights_only" in str(exc) or "Unsupported global" in str(exc)
+        raise CheckpointError(
+            f"{path}: not a plain tensor checkpoint (a torch.save of a state_dict); "
+            + ("it holds pickled Python objects, and pickled code is refused" if pickled else
+               f"unreadable: {type(exc).__name__}")) from None
     if not isinstance(obj, Mapping):
         raise CheckpointError(f"{path}: expected a state_dict mapping, found {type(obj).__name__}")
     return {str(k): v.detach().cpu().numpy() if hasattr(v, "detach") else np.asarray(v)
@@ -158,6 +168,20 @@ def _known_unused(key: str, task_is_seg: bool) -> bool:
     return task_is_seg and _key_part(key) in ("classifier", "detail_head")
 
 
+def _likely_cause(state: Mapping[str, Any], model: Any, mismatched: list[str]) -> str:
+    """A guess at why a checkpoint does not fit, from what it holds (backbone depth, classes)."""
+    structure = describe_model(model)
+    modules = 1 + max((int(k.split(".")[1]) for k in state if k.startswith("features.")), default=-1)
+    theirs = next((name for name, spec in BACKBONES.items() if modules == 2 + sum(spec.layers)), None)
+    if theirs and theirs != structure.backbone:
+        return f" (likely cause: the checkpoint is {theirs.upper()}, the model {structure.backbone.upper()})"
+    head = state.get("conv_out.conv_out.weight")
+    if head is not None and structure.task == "seg" and head.shape[0] != structure.num_classes:
+        return (f" (likely cause: the checkpoint has {head.shape[0]} classes, the model "
+                f"{structure.num_classes}: set --num-classes {head.shape[0]})")
+    return ""
+
+
 def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
                            part: str = "auto", strict: bool = True) -> ImportReport:
     """Copy a reference checkpoint into ``model`` (built by :mod:`stdc_tf.models`).
@@ -205,14 +229,14 @@ def load_reference_weights(model: Any, source: str | Path | Mapping[str, Any],
                for i in range(len(pending[name])) if (name, i) not in assigned]
     problems = []
     if mismatched:
-        problems.append(f"shape mismatch: {'; '.join(mismatched)}")
+        problems.append(f"{len(mismatched)} shape mismatch(es): {shown(mismatched, 3)}")
     if unexpected:
-        problems.append(f"{len(unexpected)} unexpected key(s): {', '.join(unexpected[:20])}")
+        problems.append(f"{len(unexpected)} unexpected key(s): {shown(unexpected, 3)}")
     if missing:
         problems.append(f"{len(missing)} model weight(s) missing from the checkpoint: "
-                        f"{', '.join(missing[:20])}")
+                        f"{shown(missing, 3)}")
     if mismatched or (strict and problems):
-        raise CheckpointError("; ".join(problems))
+        raise CheckpointError("; ".join(problems) + _likely_cause(state, model, mismatched))
     for name, values in pending.items():
         if any((name, i) in assigned for i in range(len(values))):
             layers[name].set_weights(values)

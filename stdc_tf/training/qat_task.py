@@ -1,0 +1,69 @@
+"""Quantization-aware fine-tuning as a task of the same loop (:mod:`stdc_tf.training.loop`).
+
+The float model of ``--init`` is rebuilt in tf_keras by the bridge, its weights copied and
+proven equal (:mod:`stdc_tf.quantization.bridge`), then quantized with tfmot
+(:mod:`stdc_tf.quantization.qat`). Everything else — variable groups, losses, the per-replica
+step, BN statistics, validation — is the float task's: the groups come from the model's own
+structure, which sees through tfmot's wrappers. Only the optimizer differs (a tf_keras one, since
+the variables are tf_keras'), and the export: a QAT ``.h5`` that ``convert/to_tflite.py
+--precision qat`` converts without calibration.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from stdc_tf.quantization.bridge import check_same_outputs
+from stdc_tf.quantization.qat import quantize, save_qat
+from stdc_tf.training.task import SegmentationTask, load_init_model
+
+log = logging.getLogger(__name__)
+
+
+class QATSegmentationTask(SegmentationTask):
+    """STDC-Seg with fake-quant (tfmot default 8-bit + the project's configs), in tf_keras."""
+
+    model_suffix = ".h5"
+
+    def build_model(self, num_classes: int) -> Any:
+        import tf_keras
+
+        from stdc_tf.models.io import load_keras
+
+        float_model = load_init_model(self.cfg, num_classes, k=tf_keras)
+        worst = check_same_outputs(load_keras(self.cfg.init), float_model, tolerance=1e-4)
+        log.info("QAT: %s rebuilt in tf_keras (outputs equal to %.1e), quantizing", self.cfg.init, worst)
+        return quantize(float_model)
+
+    def build_optimizer(self) -> Any:
+        import tf_keras
+
+        cfg = self.cfg
+        lr = _Schedule(self.schedule)
+        return (tf_keras.optimizers.SGD(lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
+                else tf_keras.optimizers.Adam(lr))
+
+    def export(self, path) -> None:
+        save_qat(self.model, path)
+
+
+def _schedule_class():
+    import tf_keras
+
+    class Schedule(tf_keras.optimizers.schedules.LearningRateSchedule):
+        """The project's (Keras 3) schedule, as tf_keras optimizers want it."""
+
+        def __init__(self, schedule):
+            self.schedule = schedule
+
+        def __call__(self, step):
+            return self.schedule(step)
+
+        def get_config(self):
+            return self.schedule.get_config()
+
+    return Schedule
+
+
+def _Schedule(schedule):  # noqa: N802  (a class made on first use: tf_keras loads lazily)
+    return _schedule_class()(schedule)

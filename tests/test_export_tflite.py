@@ -1,0 +1,242 @@
+"""LiteRT conversion (:mod:`stdc_tf.export.tflite`) and its metadata (:mod:`stdc_tf.export.metadata`).
+
+Real converter, real LiteRT interpreter, a real (tiny) STDC1-Seg at 64x128 and a real tfmot QAT
+model; every file is loaded back with the runtime predictor the evaluator uses.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from stdc_tf.export import ExportError
+from stdc_tf.export.metadata import METADATA_NAME, SCHEMA, MetadataError, read_metadata, write_metadata
+from stdc_tf.export.tflite import convert_tflite, float_ops_inside, read_graph, write_tflite
+
+SIZE = (64, 128)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    from stdc_tf.data import load_dataset
+
+    root = tmp_path_factory.mktemp("synthetic")
+    return {split: load_dataset("synthetic", root, split, num_train=3, num_val=2, height=SIZE[0],
+                                width=SIZE[1]) for split in ("train", "val")}
+
+
+@pytest.fixture(scope="module")
+def stdc():
+    import keras
+
+    from stdc_tf.models import build_model
+
+    keras.utils.set_random_seed(0)
+    return build_model("stdc1_seg50", input_shape=(None, None, 3))   # training graph, 19 classes
+
+
+@pytest.fixture(scope="module")
+def converted(stdc, synthetic, tmp_path_factory):
+    """precision/io/output → ConversionReport, converted once per module on first use."""
+    out, cache = tmp_path_factory.mktemp("tflite"), {}
+
+    def get(precision: str, io: str, output: str):
+        key = (precision, io, output)
+        if key not in cache:
+            cache[key] = write_tflite(stdc, out / f"{precision}_{io}_{output}.tflite", precision, SIZE,
+                                      io=io, output=output, calibration=synthetic["train"],
+                                      calibration_steps=4, check=synthetic["val"], check_images=2,
+                                      progress=False)
+        return cache[key]
+    return get
+
+
+@pytest.mark.parametrize("precision, io, output, min_agreement", [
+    ("fp32", "uint8", "classes", 0.999),
+    ("fp16", "float", "logits", 0.99),
+    ("dynamic", "uint8", "logits", 0.9),
+    ("int8", "uint8", "classes", 0.75),   # random weights: small margins between 19 logits
+])
+def test_each_precision_converts_runs_and_agrees_with_keras(converted, precision, io, output,
+                                                            min_agreement):
+    from stdc_tf.runtime import load_predictor
+
+    report = converted(precision, io, output)
+    predictor = load_predictor(report.path)
+    assert predictor.input_size == SIZE and predictor.output_kind == output
+    assert predictor.io.input_dtype == (np.uint8 if io == "uint8" else np.float32)
+    assert predictor.io.input_quantization is None   # uint8 means raw pixels, in every precision
+    out = predictor.predict(np.zeros((1, *SIZE, 3), np.uint8))
+    assert out.shape == ((1, *SIZE) if output == "classes" else (1, *SIZE, 19))
+    assert report.pixel_agreement >= min_agreement
+    assert (report.max_logit_diff is None) == (output == "classes")
+    if precision == "fp16":
+        assert report.max_logit_diff < 0.05
+    assert ("ARG_MAX" in report.ops) == (output == "classes")
+    assert report.metadata["precision"] == precision
+    assert not any(op.startswith("Flex") for op in report.ops)
+
+
+def test_int8_and_qat_graphs_are_integer_inside_and_float_graphs_are_not(converted):
+    int8 = read_graph(converted("int8", "uint8", "classes").path)
+    assert float_ops_inside(int8) == []
+    counts = int8.op_counts()
+    assert counts["QUANTIZE"] == 1 and "DEQUANTIZE" not in counts and counts["CONV_2D"] > 30
+    # The check is not vacuous: float graphs are flagged, with the ops that compute in float.
+    assert any(op.startswith("CONV_2D x") for op in float_ops_inside(read_graph(converted(
+        "fp32", "uint8", "classes").path)))
+    assert any(op.startswith("DEQUANTIZE x") for op in float_ops_inside(read_graph(converted(
+        "fp16", "float", "logits").path)))
+
+
+def tiny_qat_model():
+    """A tf_keras conv net quantized by tfmot, as the QAT trainer will hand it over."""
+    import tensorflow_model_optimization as tfmot
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(0)
+    image = tf_keras.Input((*SIZE, 3))
+    x = tf_keras.layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(image)
+    x = tf_keras.layers.BatchNormalization()(x)
+    x = tf_keras.layers.ReLU()(x)
+    x = tf_keras.layers.Conv2D(3, 1)(x)
+    x = tf_keras.layers.UpSampling2D(2, interpolation="nearest")(x)
+    qat = tfmot.quantization.keras.quantize_model(tf_keras.Model(image, x))
+    rng = np.random.default_rng(0)   # a few steps so that the fake-quant ranges are learned
+    qat.compile("adam", "mse")
+    qat.fit(rng.normal(size=(4, *SIZE, 3)).astype("float32"),
+            rng.normal(size=(4, *SIZE, 3)).astype("float32"), epochs=2, verbose=0)
+    return qat
+
+
+def test_qat_model_converts_without_calibration_to_an_integer_graph(tmp_path):
+    from stdc_tf.errors import ConfigError
+    from stdc_tf.runtime import load_predictor
+
+    qat = tiny_qat_model()
+    report = write_tflite(qat, tmp_path / "qat.tflite", "qat", SIZE, output="logits", check_images=2,
+                          progress=False)
+    assert float_ops_inside(read_graph(report.path)) == []
+    predictor = load_predictor(report.path)
+    assert predictor.io.input_dtype == np.uint8 and predictor.io.input_quantization is None
+    assert predictor.io.output_quantization is not None   # int8 logits, dequantized by the reader
+    assert report.metadata["output"]["dtype"] == "int8" and report.metadata["output"]["quantization"]
+    assert report.pixel_agreement > 0.9   # int8 file vs the fake-quant Keras simulation
+    with pytest.raises(ConfigError, match="quantization-aware"):
+        convert_tflite(qat, "int8", SIZE, representative=[])
+
+
+def test_metadata_is_written_into_the_file_and_reads_back(converted, synthetic):
+    report = converted("fp32", "uint8", "classes")
+    meta = read_metadata(report.path)
+    assert meta == report.metadata
+    assert meta["schema"] == SCHEMA and meta["preset"] == "stdc1_seg50" and meta["backbone"] == "stdc1"
+    normalization = {"in_graph": True, "scale": 1 / 255, "mean": [0.485, 0.456, 0.406],
+                     "std": [0.229, 0.224, 0.225]}
+    assert meta["input"] == {"height": 64, "width": 128, "layout": "NHWC", "color": "RGB",
+                             "dtype": "uint8", "normalization": normalization, "quantization": None}
+    assert meta["output"] == {"kind": "classes", "dtype": "uint8", "quantization": None, "num_classes": 19}
+    info = synthetic["val"].info
+    assert meta["classes"] == list(info.class_names) and meta["classes"][0] == "road"
+    assert meta["palette"][0] == [128, 64, 128] and meta["ignore_index"] == 255
+    assert meta["dataset"] == info.name and meta["toolkit"]["name"] == "stdc-tf"
+    float_input = read_metadata(converted("fp16", "float", "logits").path)["input"]
+    assert float_input["dtype"] == "float32" and float_input["normalization"]["in_graph"] is False
+
+
+def test_metadata_round_trip_keeps_the_model_running(converted, tmp_path):
+    from ai_edge_litert import schema_py_generated as schema
+    from ai_edge_litert.interpreter import Interpreter
+
+    original = converted("dynamic", "uint8", "logits").path.read_bytes()
+    meta = {"schema": SCHEMA, "classes": ["straße", "car"], "nested": {"values": [1, 2.5, None]}}
+    first = write_metadata(original, {"schema": SCHEMA, "classes": ["old"]})
+    updated = write_metadata(first, meta)
+    assert read_metadata(updated) == meta
+    # What a plain flatbuffer reader (the Android app) sees: one "stdc_tf" entry, UTF-8 JSON.
+    model = schema.Model.GetRootAs(updated, 0)
+    entries = [model.Metadata(i) for i in range(model.MetadataLength())]
+    ours = [e for e in entries if e.Name().decode() == METADATA_NAME]
+    assert len(ours) == 1
+    assert json.loads(model.Buffers(ours[0].Buffer()).DataAsNumpy().tobytes().decode("utf-8")) == meta
+
+    def run(flatbuffer: bytes) -> np.ndarray:
+        interpreter = Interpreter(model_content=flatbuffer)
+        interpreter.allocate_tensors()
+        x = np.random.default_rng(0).integers(0, 256, (1, *SIZE, 3), dtype=np.uint8)
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_array_equal(run(updated), run(original))
+
+    without = tmp_path / "plain.tflite"
+    without.write_bytes(convert_tflite(tiny_conv_model(), "fp32", (8, 8), metadata=None))
+    assert read_metadata(without) is None
+    (tmp_path / "junk.tflite").write_bytes(b"not a flatbuffer at all")
+    with pytest.raises(MetadataError, match="junk.tflite is not a LiteRT"):
+        read_metadata(tmp_path / "junk.tflite")
+
+
+def tiny_conv_model(extra=None):
+    import keras
+
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 1)(image)
+    return keras.Model(image, keras.layers.Lambda(extra)(x) if extra else x)
+
+
+def test_an_op_without_builtin_fails_with_its_name_and_leaves_no_file(tmp_path):
+    import tensorflow as tf
+
+    # det over (H, W) per channel: MatrixDeterminant exists only as a Flex (SELECT_TF_OPS) op.
+    flex = tiny_conv_model(lambda t: t + tf.reshape(tf.linalg.det(tf.transpose(t, [0, 3, 1, 2])),
+                                                    [-1, 1, 1, 2]))
+    path = tmp_path / "flex.tflite"
+    path.write_bytes(b"an older file")
+    with pytest.raises(ExportError) as err:
+        write_tflite(flex, path, "fp32", (8, 8), io="float", output="logits", progress=False)
+    message = str(err.value)
+    assert "MatrixDeterminant" in message and "Flex" in message and str(path) in message
+    assert "\n" not in message
+    assert path.read_bytes() == b"an older file"   # untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["flex.tflite"]   # no temporary leftovers
+
+
+def test_interrupted_calibration_leaves_no_file(stdc, tmp_path):
+    def interrupted():   # Ctrl-C arrives while the converter pulls the third calibration image
+        yield from np.zeros((2, *SIZE, 3), np.uint8)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_tflite(stdc, tmp_path / "int8.tflite", "int8", SIZE, calibration=interrupted(),
+                     calibration_steps=10, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_class_map_file_scores_exactly_like_the_logits_file(converted, synthetic):
+    """The uint8-in / class-map-out file (normalization and argmax in the graph) through the
+    evaluator gives the same confusion matrix as the float-in / logits-out file."""
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.runtime import load_predictor
+
+    val = synthetic["val"]
+    classes = evaluate(load_predictor(converted("fp32", "uint8", "classes").path), val, progress=False)
+    logits = evaluate(load_predictor(converted("fp32", "float", "logits").path), val, progress=False)
+    assert classes.protocol["output_resize"].startswith("nearest")
+    np.testing.assert_array_equal(classes.hist, logits.hist)
+    assert classes.summary["mIoU"] == logits.summary["mIoU"]
+    assert np.count_nonzero(classes.hist.sum(axis=0)) >= 2   # the model predicts several classes
+
+
+def test_cli_rejects_bad_options_with_one_line(tmp_path):
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "m.keras"), "--precision", "int8",
+                     "--output", str(tmp_path / "m.tflite"))
+    assert result.returncode == 2 and "--dataset" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "missing.keras"),
+                     "--output", str(tmp_path / "m.tflite"))
+    assert result.returncode == 1 and "missing.keras" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.tflite").exists()

@@ -1,0 +1,91 @@
+"""QAT: the Keras 3 → tf_keras bridge, tfmot quantization of STDC1/STDC2, integer LiteRT files
+from the QAT models, save/load, and a QAT step under MirroredStrategy over 2 logical CPUs."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_training import _run_worker, _wait, tiny
+
+from stdc_tf.models import build_model, inference_model
+
+SIZE = (64, 128)
+
+
+@pytest.fixture(scope="module")
+def float_model():
+    import keras
+
+    keras.utils.set_random_seed(1)
+    return build_model("stdc1_seg50", num_classes=5, input_shape=(*SIZE, 3))
+
+
+def test_bridge_copies_every_weight_and_proves_it(float_model):
+    from stdc_tf.quantization.bridge import BridgeError, check_same_outputs, copy_weights, to_tf_keras
+
+    twin = to_tf_keras(float_model)
+    assert type(twin).__module__.startswith("tf_keras")
+    assert check_same_outputs(float_model, twin) < 1e-5
+    broken = to_tf_keras(float_model)
+    kernel = broken.get_layer("ffm.conv1")
+    kernel.set_weights([w + 1.0 for w in kernel.get_weights()])
+    with pytest.raises(BridgeError, match="differs from the Keras 3 model"):
+        check_same_outputs(float_model, broken)
+    other = build_model("stdc2_seg50", num_classes=5, input_shape=(*SIZE, 3))
+    with pytest.raises(BridgeError, match="layers in only one of the two models: features"):
+        copy_weights(float_model, other)
+    wider = build_model("stdc1_seg50", num_classes=7, input_shape=(*SIZE, 3))
+    with pytest.raises(BridgeError, match=r"layer conv_out\.conv_out: weights"):
+        copy_weights(float_model, wider)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["stdc1_seg50", "stdc2_seg50"])
+def test_qat_model_builds_converts_and_is_integer_inside(preset, tmp_path):
+    import keras
+
+    from stdc_tf.export.tflite import convert_tflite, float_ops_inside, read_graph
+    from stdc_tf.quantization.bridge import to_tf_keras
+    from stdc_tf.quantization.qat import is_quantization_aware, load_qat, quantize, save_qat
+
+    keras.utils.set_random_seed(2)
+    model = build_model(preset, num_classes=5, input_shape=(*SIZE, 3))
+    qat = quantize(to_tf_keras(model))
+    assert is_quantization_aware(qat)
+    x = np.random.default_rng(0).standard_normal((2, *SIZE, 3)).astype(np.float32)
+    assert not np.asarray(qat(x, training=False)["out"]).any()   # no activation ranges yet
+    qat(x, training=True)   # a training step sets the fake-quant ranges
+    out = qat(x, training=False)
+    assert np.asarray(out["out"]).std() > 0
+    path = save_qat(qat, tmp_path / "m.h5")
+    again = load_qat(path)
+    np.testing.assert_allclose(np.asarray(again(x, training=False)["out"]), np.asarray(out["out"]),
+                               atol=1e-5)
+    flatbuffer = convert_tflite(inference_model(again), "qat", SIZE)
+    graph = read_graph(flatbuffer)
+    assert float_ops_inside(graph) == []
+    ops = {op.name for op in graph.ops}
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "RESIZE_NEAREST_NEIGHBOR", "MUL"} <= ops
+    with pytest.raises(Exception, match="not a readable QAT model"):
+        (tmp_path / "bad.h5").write_bytes(b"nope")
+        load_qat(tmp_path / "bad.h5")
+
+
+@pytest.mark.slow
+def test_qat_step_under_mirrored_strategy_over_two_cpus(tmp_path, float_model):
+    from stdc_tf.models.io import save_keras
+
+    init = save_keras(build_model("stdc1_seg50", num_classes=19), tmp_path / "float.keras")
+    cfg = tiny(tmp_path, strategy="mirrored", qat=True, init=str(init), optimizer="adam",
+               head_lr_mult=1.0, lr=1e-3, eval_every=0)
+    _wait(_run_worker(tmp_path / "q.npz", cfg, "--cpu-replicas", "2", "--fixed-batch", "--distinct"))
+    result = np.load(tmp_path / "q.npz")
+    losses = {k: float(result[k]) for k in result.files if k.startswith("loss/")}
+    assert losses and all(np.isfinite(v) for v in losses.values()), losses
+    weights = [k for k in result.files if k.startswith("w/") and "kernel" in k and "quant" not in k]
+    changed = sum(not np.array_equal(result[k], result["w0" + k[1:]]) for k in weights)
+    assert changed > 0.5 * len(weights), (changed, len(weights))
+    ranges = [k for k in result.files if k.startswith("w/") and k.endswith(("_min:0", "_max:0"))]
+    assert ranges, "no fake-quant ranges in the QAT model"
+    assert json.dumps(losses)
