@@ -1,53 +1,10 @@
 """Export a Keras model as a TF Serving SavedModel: uint8 RGB in, class map out.
 
-The serving_default signature takes uint8 RGB images [N, H, W, 3] ("image"; the ImageNet
-normalization is inside the graph) and returns "classes" (uint8 class map [N, H, W]) and, with
---probabilities, "probabilities" (float32 softmax [N, H, W, C]). It is written as
-OUTPUT/VERSION, TF Serving's layout, atomically (a polling server never sees half a version).
-
-Examples:
-  python convert/to_saved_model.py --model stdc1_seg50.keras --output models/stdc1_seg50
-  python convert/to_saved_model.py --model stdc1_seg50.keras --output models/stdc1_seg50 \\
-      --version 2 --input-size 512x1024 --probabilities
-  saved_model_cli show --dir models/stdc1_seg50/1 --tag_set serve --signature_def serving_default
-  docker run -p 8501:8501 -v $PWD/models/stdc1_seg50:/models/stdc1_seg50 \\
-      -e MODEL_NAME=stdc1_seg50 tensorflow/serving
+The command is stdc_tf.commands.to_saved_model (installed as `stdc-to-saved-model`); `--help` explains it.
 """
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from stdc_tf import cli
-from stdc_tf.profiling.arguments import input_size
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = cli.parser(__doc__)
-    p.add_argument("--model", required=True, type=Path, help="the .keras model to export")
-    p.add_argument("--output", required=True, type=Path, metavar="MODEL_DIR",
-                   help="the model's folder (TF Serving's MODEL_NAME); the version goes inside")
-    p.add_argument("--version", type=int,
-                   help="version folder to write (default: one more than the newest there, else 1)")
-    p.add_argument("--input-size", type=input_size, metavar="HxW",
-                   help="fix the input size (default: the model's own; STDC models take any size)")
-    p.add_argument("--probabilities", action="store_true",
-                   help="also return the per-class softmax probabilities")
-    return p
-
-
-def main(args: argparse.Namespace) -> int:
-    cli.import_tensorflow()
-    from stdc_tf.export.saved_model import export_serving
-    from stdc_tf.models.io import load_keras
-
-    model = load_keras(args.model)
-    path = export_serving(model, args.output, args.version, args.input_size, args.probabilities)
-    outputs = "classes, probabilities" if args.probabilities else "classes"
-    cli.log.info("wrote %s (serving_default: image uint8 [N, H, W, 3] -> %s)", path, outputs)
-    return 0
-
+from stdc_tf.commands.to_saved_model import main
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main, build_parser()))
+    sys.exit(main())

@@ -6,7 +6,6 @@ exactly, so any deviation from 100 % is a bug in the protocol.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import logging
 import shutil
@@ -16,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import COLOR_SIZE, ROOT, color_model, make_color_dataset, run_cli
+from conftest import COLOR_SIZE, color_model, make_color_dataset, run_cli
 from stdc_tf.data.datasets import load_dataset
 from stdc_tf.data.labels import cityscapes_label_lut
 from stdc_tf.evaluation.evaluator import EvaluationError, evaluate
@@ -202,10 +201,9 @@ def test_report_writes_metrics_table_and_confusion_png(color_data, tmp_path):
 # ---- CLI ----
 
 def cli_main(argv: list[str]) -> int:
-    spec = importlib.util.spec_from_file_location("evaluate_cli", ROOT / "training" / "evaluate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    from stdc_tf.commands.evaluate import main
+
+    return main(argv)
 
 
 def test_cli_help_runs_from_the_repo_root():
@@ -291,3 +289,27 @@ def test_scaled_protocol_resizes_with_aligned_corners_both_ways(color_data):
     assert (preds != right).sum() <= 2   # float32 vs float64 ties at block edges
     for wrong in (("aligned", "half_pixel"), ("aligned", "nearest")):
         assert (preds != expected(*wrong)).sum() >= 10, wrong
+
+
+def test_cli_checks_options_before_evaluating(color_data, tmp_path, capsys):
+    """Bad values are refused before any model is loaded or image read, and a scale that leaves
+    nothing to segment is one line; nothing is generated at a mistyped synthetic root."""
+    root = str(color_data.samples[0].image.parents[1])
+    model = tmp_path / "color.keras"
+    color_model().save(model)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    (tmp_path / "empty.keras").write_bytes(b"")
+    cases = [
+        (["--model", str(model), "--scale", "0"], 2, "--scale(s) must be in (0, 16], got 0"),
+        (["--model", str(model), "--output", str(blocker / "out")], 2, "--output"),
+        (["--model", str(model), "--scale", "0.001"], 1, "scale 0.001 makes 32x48 images 0x0"),
+        (["--model", str(tmp_path / "empty.keras")], 1, "empty.keras as a .keras file (Keras) (is empty (0 bytes)"),
+    ]
+    for argv, status, expected in cases:
+        rc = cli_main([*argv, "--dataset", "folder", "--data-root", root, "--no-progress"])
+        err = capsys.readouterr().err.strip()
+        assert rc == status and expected in err and "\n" not in err, (argv, err)
+    rc = cli_main(["--model", str(model), "--data-root", str(tmp_path / "typo"), "--no-progress"])
+    assert rc == 1 and "holds no complete synthetic dataset" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()

@@ -1,0 +1,128 @@
+"""Convert a trained STDC model to a LiteRT (.tflite) file for phones: fp32, fp16, dynamic, int8 or qat.
+
+Examples:
+  python convert/to_tflite.py --model runs/quickstart/final.keras --precision fp32 --output stdc1.tflite
+  python convert/to_tflite.py --model runs/quickstart/final.keras --precision int8 \\
+      --dataset synthetic --data-root data/synthetic --calibration-steps 100 --eval --output stdc1_int8.tflite
+  python convert/to_tflite.py --model runs/qat/final_qat.keras --precision qat \\
+      --dataset synthetic --data-root data/synthetic --eval --output stdc1_qat.tflite
+  python convert/to_tflite.py --model stdc1_seg50.keras --precision fp16 --input-size 512x1024 \\
+      --io float --output-kind logits --output stdc1_fp16_logits.tflite
+
+The file takes one RGB image of the fixed --input-size: uint8 pixels with the ImageNet
+normalization inside the graph (--io uint8, default) or float32 already normalized (--io float).
+It returns a uint8 class map [1, H, W] (--output-kind classes, default) or the logits
+[1, H, W, C] (float32; int8 with the tensor's scale/zero point for int8 and qat). Only builtin
+LiteRT ops are allowed: an op that would need Flex fails the conversion with its name.
+
+int8 is calibrated on --calibration-steps images of the --calibration-split of --dataset; qat
+takes a quantization-aware tf_keras model from the QAT trainer and needs no calibration. After
+writing, the file is compared with the Keras model on a few images (class-map pixel agreement,
+max logit difference) and its op list is printed; --eval also scores both with the evaluator on
+--eval-split. The file is written under a temporary name and renamed when it has loaded and run
+on LiteRT, so a failed or interrupted conversion leaves no file. The file carries metadata
+(classes, palette, input size, normalization, precision, output kind; JSON under the "stdc_tf"
+entry of the flatbuffer's metadata table): `python -m stdc_tf.export.metadata FILE` prints it.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from stdc_tf import cli
+from stdc_tf.data.datasets import DATASETS
+from stdc_tf.errors import ConfigError
+from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS, INPUT_TYPES, OUTPUT_KINDS, PRECISIONS
+
+
+def input_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+        if height < 1 or width < 1:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"--input-size must be HxW with positive sizes, e.g. 512x1024, "
+                          f"got {text!r}") from None
+    return height, width
+
+
+def run(args) -> int:
+    if args.output.suffix != ".tflite":
+        raise ConfigError(f"--output must end in .tflite, got {args.output}")
+    if args.precision == "int8" and args.dataset is None:
+        raise ConfigError("--precision int8 calibrates on real images: give --dataset and --data-root")
+    if args.eval and args.dataset is None:
+        raise ConfigError("--eval needs --dataset and --data-root")
+    if args.calibration_steps < 1 or args.check_images < 1:
+        raise ConfigError("--calibration-steps and --check-images must be positive")
+    size = input_size(args.input_size) if args.input_size else None
+    cli.import_tensorflow()
+    from stdc_tf.data import load_dataset
+    from stdc_tf.export.tflite import load_model_for, write_tflite
+    from stdc_tf.models import describe_model, get_preset
+
+    model = load_model_for(args.precision, args.model)
+    if size is None:
+        try:
+            preset = describe_model(model).preset
+        except ValueError:
+            preset = None
+        if preset is None:
+            raise ConfigError(f"{args.model} is not a preset model: give --input-size HxW")
+        size = get_preset(preset).input_size
+    calibration = evaluation = None
+    if args.dataset is not None:
+        evaluation = load_dataset(args.dataset, args.data_root, args.eval_split)
+        if args.precision == "int8":
+            calibration = load_dataset(args.dataset, args.data_root, args.calibration_split)
+    report = write_tflite(model, args.output, args.precision, size, io=args.io, output=args.output_kind,
+                          calibration=calibration, calibration_steps=args.calibration_steps,
+                          check=evaluation, check_images=args.check_images,
+                          evaluation=evaluation if args.eval else None,
+                          require_integer=not args.allow_float_ops, num_threads=args.threads,
+                          progress=not args.quiet)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def build_parser():
+    p = cli.parser(__doc__)
+    p.add_argument("--model", type=Path, required=True,
+                   help=".keras model (fp32/fp16/dynamic/int8), or the QAT trainer's tf_keras model (qat)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default: %(default)s")
+    p.add_argument("--output", type=Path, required=True, help="the .tflite file to write")
+    p.add_argument("--input-size", metavar="HxW",
+                   help="fixed input height x width, e.g. 512x1024 (default: the model's preset size)")
+    p.add_argument("--io", choices=INPUT_TYPES, default="uint8",
+                   help="input: uint8 pixels, normalized in the graph, or float32 normalized "
+                        "(default: %(default)s)")
+    p.add_argument("--output-kind", choices=OUTPUT_KINDS, default="classes",
+                   help="output: uint8 class map (in-graph argmax) or logits (default: %(default)s)")
+    p.add_argument("--dataset", choices=DATASETS,
+                   help="dataset for int8 calibration, the checks, --eval and the class names "
+                        "in the metadata (default: none; 19-class models get Cityscapes' names)")
+    p.add_argument("--data-root", type=Path, default=Path("data/synthetic"), metavar="DIR",
+                   help="dataset root folder (default: %(default)s)")
+    p.add_argument("--calibration-split", default="train",
+                   help="int8 calibration split (default: %(default)s)")
+    p.add_argument("--calibration-steps", type=int, default=DEFAULT_CALIBRATION_STEPS,
+                   help="int8 calibration images (the split is repeated if smaller; default: %(default)s)")
+    p.add_argument("--eval", action="store_true",
+                   help="score the Keras model and the file with the evaluator on --eval-split")
+    p.add_argument("--eval-split", default="val",
+                   help="split for --eval and for the comparison images (default: %(default)s)")
+    p.add_argument("--check-images", type=int, default=4,
+                   help="images the file is compared with the Keras model on (default: %(default)s)")
+    p.add_argument("--threads", type=int, help="LiteRT threads for the checks (default: all cores)")
+    p.add_argument("--allow-float-ops", action="store_true",
+                   help="int8/qat: keep a file that computes in float away from its input/output "
+                        "edges (default: refuse it)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli.run(run, build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
