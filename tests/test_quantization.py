@@ -89,3 +89,42 @@ def test_qat_step_under_mirrored_strategy_over_two_cpus(tmp_path, float_model):
     ranges = [k for k in result.files if k.startswith("w/") and k.endswith(("_min:0", "_max:0"))]
     assert ranges, "no fake-quant ranges in the QAT model"
     assert json.dumps(losses)
+
+
+@pytest.mark.slow
+def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
+    """The QAT model becomes an ONNX with QuantizeLinear/DequantizeLinear (what a strongly typed
+    int8 TensorRT engine is built from): every conv weight is dequantized from int8, and
+    onnxruntime agrees with the QAT model (up to rounding: fake-quant rounds half away from zero,
+    QuantizeLinear to even, and the converter folds BN into the quantized conv)."""
+    import onnx
+    import onnxruntime as ort
+    import tensorflow_model_optimization as tfmot
+    import tf_keras
+
+    from stdc_tf.export.onnx import export_onnx
+    from stdc_tf.quantization.bridge import to_tf_keras
+    from stdc_tf.quantization.qat import quantize
+
+    inputs = tf_keras.Input((32, 32, 3))
+    x = tf_keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+    x = tf_keras.layers.BatchNormalization()(x)
+    x = tf_keras.layers.ReLU()(x)
+    small = tfmot.quantization.keras.quantize_model(tf_keras.Model(inputs, tf_keras.layers.Conv2D(4, 1)(x)))
+    images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
+    small(images, training=True)
+    session = ort.InferenceSession(str(export_onnx(small, tmp_path / "small.onnx")),
+                                   providers=["CPUExecutionProvider"])
+    out = session.run(None, {session.get_inputs()[0].name: images})[0]
+    ref = np.asarray(small(images, training=False))
+    assert np.abs(out - ref).max() < 0.05 * np.abs(ref).max()
+
+    qat = quantize(to_tf_keras(build_model("stdc1_seg50", num_classes=5, input_shape=(*SIZE, 3))))
+    qat(np.random.default_rng(1).standard_normal((2, *SIZE, 3)).astype(np.float32), training=True)
+    graph = onnx.load(str(export_onnx(inference_model(qat), tmp_path / "qat.onnx"))).graph
+    produced_by = {o: n for n in graph.node for o in n.output}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    assert len(convs) > 30
+    for conv in convs:
+        weight = produced_by.get(conv.input[1])
+        assert weight is not None and weight.op_type == "DequantizeLinear", conv.name

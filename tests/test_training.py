@@ -326,3 +326,25 @@ def test_corrupt_training_image_stops_with_its_name(tmp_path):
     proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.5")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert bad.name in proc.stderr          # logged, then skipped
+
+
+def test_decayed_detail_fuse_follows_the_reference_sgd(tmp_path):
+    """--detail-fuse decayed: the fuse kernel gets no gradient, only SGD's weight decay with
+    momentum at 1x lr (v = mu*v + wd*w; w -= lr*v), once per step; constant by default."""
+    from stdc_tf.losses import DETAIL_FUSE_WEIGHTS
+    from stdc_tf.training.trainer import prepare
+
+    w0 = np.array(DETAIL_FUSE_WEIGHTS)
+    for mode in ("decayed", "constant"):
+        loop = prepare(load_config(**tiny(tmp_path / mode, optimizer="sgd", detail_fuse=mode,
+                                          weight_decay=0.1, lr=0.01, warmup_iters=0, iterations=100)),
+                       verbose=False)
+        batches = iter(loop.dataset(0))
+        for _ in range(2):
+            loop.distributed_step(next(batches))
+        lr0, lr1 = loop.task.learning_rate(0), loop.task.learning_rate(1)
+        v1 = 0.1 * w0
+        w1 = w0 - lr0 * v1
+        v2 = 0.9 * v1 + 0.1 * w1
+        expected = w1 - lr1 * v2 if mode == "decayed" else w0
+        np.testing.assert_allclose(loop.task.fuse_weights.numpy(), expected, rtol=1e-5)

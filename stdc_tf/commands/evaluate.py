@@ -85,6 +85,7 @@ def run(args) -> int:
     from stdc_tf.evaluation.evaluator import evaluate
     from stdc_tf.evaluation.predictions import score_predictions
     from stdc_tf.evaluation.report import format_summary, write_report
+    import stdc_tf.quantization.qat  # noqa: F401  (registers the QAT .h5 predictor)
     from stdc_tf.runtime import load_predictor
 
     dataset = load_dataset(args.dataset, args.data_root, args.split)

@@ -28,7 +28,9 @@ CHECK_SIZE = (512, 1024)   # the Seg50 protocol, for models that take any size
 
 def build_parser() -> argparse.ArgumentParser:
     p = cli.parser(__doc__)
-    p.add_argument("--model", required=True, type=Path, help="the .keras model to export")
+    p.add_argument("--model", required=True, type=Path,
+                   help="the .keras model to export, or a QAT .h5 (exported with explicit "
+                        "QuantizeLinear/DequantizeLinear nodes for a strongly typed int8 TensorRT engine)")
     p.add_argument("--output", required=True, type=Path, help="the .onnx file to write")
     p.add_argument("--input-size", type=input_size, metavar="HxW",
                    help="fix the input size (default: the model's own; dynamic if it takes any size)")
@@ -43,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="images to compare on (default: 4; 0 skips the check)")
     check.add_argument("--tolerance", type=float, default=1e-4,
                        help="largest relative logit difference accepted (default: 1e-4)")
+    check.add_argument("--min-agreement", type=float, default=0.98,
+                       help="QAT models: smallest class-map agreement accepted; their logits differ "
+                            "by rounding and BN folding (default: 0.98)")
     check.add_argument("--dataset", help="take the images from this dataset (default: random "
                                          "images); cityscapes, camvid, folder or synthetic")
     check.add_argument("--data-root", type=Path, help="the dataset's folder")
@@ -60,9 +65,12 @@ def run(args: argparse.Namespace) -> int:
     cli.import_tensorflow()
     from stdc_tf.export.calibration import dataset_batches, random_batch
     from stdc_tf.export.onnx import export_onnx, verify_onnx
+    from stdc_tf.models import inference_model
     from stdc_tf.models.io import load_keras
+    from stdc_tf.quantization.qat import load_qat
 
-    model = load_keras(args.model)
+    qat = args.model.suffix == ".h5"
+    model = inference_model(load_qat(args.model)) if qat else load_keras(args.model)
     path = export_onnx(model, args.output, args.input_size, args.opset,
                        uint8_input=args.uint8_input or args.deploy,
                        class_map=args.class_map or args.deploy)
@@ -78,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"max relative logit difference {parity.max_relative_logit_diff:.3g} "
           f"(onnxruntime CPU vs Keras, {parity.images} images at {size[0]}x{size[1]}); "
           f"class agreement {100 * parity.class_agreement:.2f}%")
+    if qat:   # fake-quant rounds half away from zero, QuantizeLinear to even; BN is folded here
+        if parity.class_agreement < args.min_agreement:
+            raise StdcError(f"{path}: class agreement with the QAT model {100 * parity.class_agreement:.2f}% "
+                            f"is below --min-agreement {100 * args.min_agreement:g}% (file kept)")
+        return 0
     if parity.max_relative_logit_diff > args.tolerance:
         raise StdcError(f"{path} differs from the Keras model by {parity.max_relative_logit_diff:.3g} "
                         f"(relative), more than --tolerance {args.tolerance:g} (file kept for inspection)")

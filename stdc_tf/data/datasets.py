@@ -25,11 +25,10 @@ from stdc_tf.data.labels import (
     cityscapes_label_lut,
     remap_ignore_lut,
 )
-from stdc_tf.errors import StdcError
+from stdc_tf.errors import StdcError, shown
 
 DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-_SHOW_UNMATCHED = 5
 
 
 class DataError(StdcError, ValueError):
@@ -132,9 +131,7 @@ def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path) -> list
                                ("labels without an image", labels, images)):
         lonely = sorted(str(mine[k]) for k in mine.keys() - theirs.keys())
         if lonely:
-            shown = ", ".join(lonely[:_SHOW_UNMATCHED])
-            more = f" (+{len(lonely) - _SHOW_UNMATCHED} more)" if len(lonely) > _SHOW_UNMATCHED else ""
-            problems.append(f"{len(lonely)} {what}: {shown}{more}")
+            problems.append(f"{len(lonely)} {what}: {shown(lonely)}")
     if problems:
         raise DataError(f"unmatched files under {where}: " + "; ".join(problems))
     return [Sample(images[k], labels[k]) for k in sorted(images)]

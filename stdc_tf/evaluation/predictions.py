@@ -25,11 +25,11 @@ import numpy as np
 from cityscapesscripts.helpers.labels import labels as cityscapes_labels
 
 from stdc_tf.data.datasets import Sample, SegDataset
+from stdc_tf.errors import shown
 from stdc_tf.evaluation.evaluator import EvalResult, EvaluationError, Throughput
 from stdc_tf.evaluation.metrics import ConfusionMatrix, first_invalid
 
 PREDICTION_IDS = ("trainIds", "labelIds")
-_SHOW_UNMATCHED = 5
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -63,7 +63,7 @@ def match_predictions(pred_dir: Path, samples: list[Sample]) -> list[tuple[Path,
     if not matched and not orphans:
         raise EvaluationError(f"no .png predictions under {pred_dir}")
     missing = [keyed[k].label for k in keyed if k not in matched]
-    problems = [f"{len(files)} {what}: {_first_few(files)}" for what, files in (
+    problems = [f"{len(files)} {what}: {shown(files)}" for what, files in (
         ("predictions without ground truth", orphans),
         (f"ground-truth labels without a prediction in {pred_dir}", missing)) if files]
     if problems:
@@ -139,11 +139,6 @@ def _key_of(stem: str, keys: dict) -> str | None:
     """The longest key that ``stem`` is, or starts with followed by ``_``."""
     pieces = stem.split("_")
     return next((k for n in range(len(pieces), 0, -1) if (k := "_".join(pieces[:n])) in keys), None)
-
-
-def _first_few(files: list[Path]) -> str:
-    more = len(files) - _SHOW_UNMATCHED
-    return ", ".join(map(str, files[:_SHOW_UNMATCHED])) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _prefetched(fn: Callable[[T], R], items: Iterable[T], workers: int = 4) -> Iterator[R]:

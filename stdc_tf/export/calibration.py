@@ -41,7 +41,7 @@ def calibration_batches(dataset: SegDataset, count: int, size: tuple[int, int],
     from stdc_tf.models.layers import resize_like
 
     subset = spread(dataset, count)
-    log.info("calibrating on %d images of %s at %dx%d", len(subset), dataset.info.name, *size)
+    log.info("reading %d images of %s at %dx%d (spread over the split)", len(subset), dataset.info.name, *size)
     batch: list[np.ndarray] = []
     for image, _ in iterate_with_clear_errors(eval_dataset(subset)):
         resized = resize_like(tf.cast(image, tf.float32), size, "bilinear")

@@ -13,6 +13,7 @@ from typing import Any
 from stdc_tf.atomic import atomic_output
 from stdc_tf.errors import StdcError, first_line
 from stdc_tf.quantization.configs import quantize_config_for, scope
+from stdc_tf.runtime.predictors import register_predictor
 
 
 def quantize(model: Any) -> Any:
@@ -63,3 +64,16 @@ def load_qat(path: str | Path) -> Any:
             return tf_keras.models.load_model(path, compile=False)
     except Exception as exc:  # h5py / tf_keras raise many types for bad files
         raise StdcError(f"{path}: not a readable QAT model ({first_line(exc, 200)})") from None
+
+
+def _qat_predictor(path: Path) -> Any:
+    from stdc_tf.models import inference_model
+    from stdc_tf.runtime.predictors import KerasPredictor
+
+    return KerasPredictor(inference_model(load_qat(path)), path)
+
+
+# The evaluator and the profilers score a QAT model as it is (fake-quant in TensorFlow), beside
+# its converted .tflite; registered here because the runtime layer knows nothing of tfmot.
+register_predictor("qat", ".h5 QAT model (tf_keras + tfmot)", lambda p: p.is_file() and p.suffix == ".h5",
+                   _qat_predictor)

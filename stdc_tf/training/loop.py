@@ -264,38 +264,59 @@ class TrainingLoop:
         raise KeyboardInterrupt(f"interrupted at step {self.step}: {where}")
 
     def _train(self, start: int) -> None:
+        """The loop. The host reads the loss terms only at boundaries (every ``log_every``,
+        checkpoint and validation step, and before stopping): a step's result is not waited for
+        before the next step is queued, so an accelerator is not left idle between steps. Every
+        step's terms are still checked for non-finite values (naming the first bad step) before
+        anything is saved or validated, and the progress bar shows real steps."""
         cfg = self.cfg
         bar = keras.utils.Progbar(cfg.iterations, verbose=1 if self.verbose else 0,
                                   stateful_metrics=["lr"])
         iterator = iter(iterate_with_clear_errors(self.dataset(start)))
-        started, images_done = time.perf_counter(), 0
-        while self.step < cfg.iterations:
+        started, images_done, step = time.perf_counter(), 0, start
+        self._pending: list[tuple[int, dict]] = []
+        while step < cfg.iterations:
             error = None
             try:
                 batch = next(iterator)
             except DataError as exc:
                 error = exc
             if self._should_stop(error):
+                self._read_pending(bar)
                 self._stop_now(error)
-            terms = {k: float(v) for k, v in self.distributed_step(batch).items()}
-            step = self.step
+            self._pending.append((step + 1, self.distributed_step(batch)))
+            step += 1
             images_done += self.global_batch
-            if not all(math.isfinite(v) for v in terms.values()):
-                raise TrainingError(f"non-finite loss at step {step}: " + ", ".join(
-                    f"{k}={v}" for k, v in terms.items()))
-            lr = self.task.learning_rate(step - 1)
-            bar.update(step, [("loss", terms["total"]), ("lr", lr)])
-            if step % cfg.log_every == 0 or step == cfg.iterations:
+            log = step % cfg.log_every == 0 or step == cfg.iterations
+            save = step % cfg.checkpoint_every == 0 or step == cfg.iterations
+            evaluate_now = (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.iterations
+            if not (log or save or evaluate_now):
+                continue
+            terms = self._read_pending(bar)
+            if log:
+                lr = self.task.learning_rate(step - 1)
                 for k, v in terms.items():
                     tf.summary.scalar(f"loss/{k}", v, step=step)
                 tf.summary.scalar("lr", lr, step=step)
                 tf.summary.scalar("images_per_s", images_done / (time.perf_counter() - started),
                                   step=step)
                 tf.summary.scalar("data/skipped_files", len(self.bad_train.files), step=step)
-            if step % cfg.checkpoint_every == 0 or step == cfg.iterations:
+            if save:
                 self.save()
-            if (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.iterations:
+            if evaluate_now:
                 self.validate(step)
+
+    def _read_pending(self, bar: keras.utils.Progbar) -> dict[str, float]:
+        """Read the queued steps' loss terms (one host sync), check them, advance the bar."""
+        terms: dict[str, float] = {}
+        for step, values in self._pending:
+            terms = {k: float(v) for k, v in values.items()}
+            if not all(math.isfinite(v) for v in terms.values()):
+                raise TrainingError(f"non-finite loss at step {step}: " + ", ".join(
+                    f"{k}={v}" for k, v in terms.items()))
+            bar.update(step, [("loss", terms["total"]), ("lr", self.task.learning_rate(step - 1))])
+        self._pending.clear()
+        return terms
 
     # ------------------------------------------------------------------ validation
     def validate(self, step: int) -> dict[str, float]:

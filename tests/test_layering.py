@@ -1,0 +1,66 @@
+"""The layering rule (a module imports only those below it, no package cycles) and the modules
+that must load without TensorFlow, checked on the source itself."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from conftest import ROOT
+
+# Lower numbers are lower layers. stdc_tf/__init__.py (the import hook) is left out on purpose.
+RANKS = {
+    "conventions": 0, "errors": 0, "atomic": 0, "cli": 0,
+    "data": 1, "models": 1, "runtime": 1, "losses": 1,
+    "evaluation": 2, "weights": 2, "profiling": 2, "quantization": 2, "visualize": 2,
+    "export": 3, "training": 3,
+    "commands": 4,
+}
+
+
+def _imports() -> dict[str, set[str]]:
+    """stdc_tf top-level package (or module) → the stdc_tf packages it imports, anywhere in it."""
+    edges: dict[str, set[str]] = {}
+    for path in (ROOT / "stdc_tf").rglob("*.py"):
+        parts = path.relative_to(ROOT / "stdc_tf").with_suffix("").parts
+        if parts == ("__init__",):
+            continue
+        owner = parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            for name in names:
+                if name.startswith("stdc_tf."):
+                    edges.setdefault(owner, set()).add(name.split(".")[1])
+    return edges
+
+
+def test_every_package_has_a_layer():
+    packages = {p.stem if p.is_file() else p.name for p in (ROOT / "stdc_tf").iterdir()
+                if not p.name.startswith(("_", ".")) and (p.suffix == ".py" or p.is_dir())}
+    assert packages <= set(RANKS), packages - set(RANKS)
+
+
+def test_nothing_imports_from_above_and_packages_form_no_cycle():
+    edges = _imports()
+    upward = sorted(f"{a} -> {b}" for a, targets in edges.items() for b in targets if RANKS[b] > RANKS[a])
+    assert not upward, upward
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(n == goal or (n not in seen and reaches(n, goal, seen | {n}))
+                   for n in edges.get(start, ()) if n != start)
+
+    cycles = sorted(f"{a} <-> {b}" for a, targets in edges.items() for b in targets
+                    if a != b and reaches(b, a, {b}))
+    assert not cycles, cycles
+
+
+def test_options_presets_data_lists_and_prediction_scoring_load_without_tensorflow():
+    code = ("import sys\n"
+            "import stdc_tf.training.config, stdc_tf.models.registry, stdc_tf.data.datasets\n"
+            "import stdc_tf.evaluation.predictions, stdc_tf.export.metadata, stdc_tf.cli\n"
+            "from stdc_tf.models.registry import PRESETS\n"
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "
+            "sorted(m for m in sys.modules if m.startswith(('tensorflow', 'keras')))[:3]\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
