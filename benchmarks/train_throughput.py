@@ -2,7 +2,8 @@
 
 Prints images/s of
   1. the input pipeline alone (decode + augment + batch),
-  2. our tf.distribute custom loop (``TrainingLoop.distributed_step``),
+  2. our tf.distribute custom loop (``TrainingLoop.distributed_step``), without and with reading
+     the losses back every step (the loop reads them only every --log-every steps),
   3. ``model.fit`` on the same model, losses and data,
 and the ratios: custom loop / fit (goal ≥ 0.95) and pipeline / training step (goal ≥ 3).
 
@@ -56,6 +57,9 @@ def run(args) -> int:
     # 2. the custom loop's step (with its own distributed input)
     batches = iter(loop.dataset(0))
     loop_rate = _rate(lambda: loop.distributed_step(next(batches)), args.steps, cfg.batch_size)
+    # the same step with the loss read back every step (the loop before it read at boundaries only)
+    synced_rate = _rate(lambda: {k: float(v) for k, v in loop.distributed_step(next(batches)).items()},
+                        args.steps, cfg.batch_size)
 
     # 3. model.fit: same model architecture, same losses (OHEM x3 + BCE/Dice), same data
     model = loop.task.model
@@ -78,7 +82,9 @@ def run(args) -> int:
 
     print(f"{'input pipeline alone':28s} {data_rate:8.1f} images/s")
     print(f"{'custom loop (tf.distribute)':28s} {loop_rate:8.1f} images/s")
+    print(f"{'custom loop, host read/step':28s} {synced_rate:8.1f} images/s")
     print(f"{'model.fit':28s} {fit_rate:8.1f} images/s")
+    print(f"reads at boundaries / read every step = {loop_rate / synced_rate:.2f}")
     print(f"custom loop / fit      = {loop_rate / fit_rate:.2f}  (goal >= 0.95)")
     print(f"pipeline / train step  = {data_rate / loop_rate:.2f}  (goal >= 3)")
     print(f"replicas: {loop.strategy.num_replicas_in_sync}, devices: "

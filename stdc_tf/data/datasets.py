@@ -82,16 +82,19 @@ else:   # OpenCV 4 (the TF-TRT install pins it): the older spelling
     cv2.setLogLevel(0)
 
 
+_IMREAD_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)   # OpenCV >= 4.10 decodes to RGB directly
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Decode an image file to uint8 RGB ``[H, W, 3]`` (grayscale is expanded, 16 bit reduced)."""
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as e:
         raise DataError(f"cannot read image {path}: {e.strerror or e}") from None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    image = cv2.imdecode(data, _IMREAD_RGB or cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise DataError(f"cannot decode image {path}: corrupt or not an image file")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image if _IMREAD_RGB else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def read_label(path: str | Path, label_lut: np.ndarray | None) -> np.ndarray:
