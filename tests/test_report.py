@@ -1,0 +1,159 @@
+"""The deployment report (:mod:`stdc_tf.report`, ``convert/report.py``) on a tiny STDC1-Seg at 64x128.
+
+One run of the command with real exporters, the real evaluator and the real profilers (a phone
+through tests/fake_adb); the JSON is then checked against the components themselves: each
+requested artifact is there or skipped/failed with a reason, and its numbers are what the
+evaluator and the profiler give for its file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import DATA, ROOT
+from stdc_tf.commands.report import main
+
+SIZE = (64, 128)
+INCLUDE = ["keras", "fp32", "int8", "qat", "onnx", "savedmodel", "tftrt", "trt"]
+SCORED = ["keras", "fp32", "int8", "onnx", "savedmodel"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The command's exit status, its report and the paths it used."""
+    import keras
+
+    from stdc_tf.data import load_dataset
+    from stdc_tf.models import build_model
+    from stdc_tf.models.io import save_keras
+
+    tmp = tmp_path_factory.mktemp("report")
+    keras.utils.set_random_seed(0)
+    save_keras(build_model("stdc1_seg50", num_classes=19, input_shape=(*SIZE, 3)), tmp / "tiny.keras")
+    for split in ("train", "val"):
+        load_dataset("synthetic", tmp / "data", split, num_train=2, num_val=2, height=SIZE[0], width=SIZE[1])
+    (tmp / "broken_qat.h5").write_text("not an HDF5 file")   # the forced failure of one artifact
+    (tmp / "benchmark_model").write_bytes(b"binary")
+    (tmp / "bin").mkdir()
+    (tmp / "bin" / "python3").symlink_to(sys.executable)   # the fake adb's shebang
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PATH", os.pathsep.join([str(ROOT / "tests" / "fake_adb"), str(tmp / "bin"),
+                                            os.environ["PATH"]]))
+        for key, value in {"FAKE_ADB_LOG": tmp / "adb.log", "FAKE_ADB_ROOT": tmp / "phone",
+                           "FAKE_ADB_DATA": DATA / "benchmark_model",
+                           "FAKE_ADB_OUTPUTS": json.dumps([["", "interpreter_android_xnnpack.txt"]])}.items():
+            env.setenv(key, str(value))
+        status = main(["--model", str(tmp / "tiny.keras"), "--qat-model", str(tmp / "broken_qat.h5"),
+                       "--data-root", str(tmp / "data"), "--input-size", "64x128",
+                       "--include", ",".join(INCLUDE), "--calibration-steps", "2", "--threads", "1",
+                       "--warmup", "1", "--runs", "3", "--adb", str(tmp / "benchmark_model"),
+                       "--accelerators", "xnnpack", "--output", str(tmp / "out"), "--quiet"])
+    out = tmp / "out"
+    report = json.loads((out / "report.json").read_text())
+    return {"status": status, "report": report, "out": out, "data": tmp / "data",
+            "by_name": {a["name"]: a for a in report["artifacts"]}}
+
+
+def test_every_requested_artifact_is_there_built_skipped_or_failed_with_its_reason(run):
+    from stdc_tf.runtime.tensorrt import missing_engine_runtime, missing_tftrt
+
+    by_name = run["by_name"]
+    assert list(by_name) == INCLUDE
+    for name in SCORED:
+        assert by_name[name]["status"] == "ok", by_name[name]["reason"]
+    qat = by_name["qat"]   # its failure cost the others nothing, and the exit status says so
+    assert qat["status"] == "failed" and qat["stage"] == "build" and "broken_qat.h5" in qat["reason"]
+    assert run["status"] == 1
+    for name, missing in (("tftrt", missing_tftrt()), ("trt", missing_engine_runtime())):
+        if missing:
+            assert by_name[name]["status"] == "skipped" and "TensorRT" in by_name[name]["reason"]
+    assert run["report"]["reference"] == "fp32"
+
+
+def test_scores_are_the_evaluators_own_for_the_written_files(run):
+    from stdc_tf.data import load_dataset
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.runtime import load_predictor
+
+    val = load_dataset("synthetic", run["data"], "val")
+    by_name = run["by_name"]
+    for name in ("int8", "onnx"):
+        entry = by_name[name]
+        summary = evaluate(load_predictor(run["out"] / entry["path"]), val, progress=False).summary
+        assert entry["mIoU"] == summary["mIoU"]
+        assert entry["evaluation"]["per_class_iou"] == summary["per_class_iou"]
+        assert entry["delta_mIoU"] == entry["mIoU"] - by_name["fp32"]["mIoU"]
+        deltas = entry["per_class_iou_delta"]
+        assert [c["class"] for c in entry["classes_worth_a_look"]] == sorted(
+            (n for n, d in deltas.items() if d is not None and abs(d) >= 0.01), key=lambda n: -abs(deltas[n]))
+
+
+def test_latency_size_and_ops_are_the_profilers_and_the_files_own(run):
+    from stdc_tf.export.tflite import read_graph
+    from stdc_tf.profiling.report import REPORT_SCHEMA
+
+    entry_schema = REPORT_SCHEMA["properties"]["results"]["items"]
+    for name in SCORED:
+        entry = run["by_name"][name]
+        for result in entry["profile"]:
+            jsonschema.validate(result, entry_schema)
+        ok = [r for r in entry["profile"] if r["status"] == "ok"]
+        fastest = min(ok, key=lambda r: r["latency_ms"]["p50"])
+        assert entry["latency"]["configuration"] == fastest["name"]
+        assert (entry["latency"]["p50_ms"], entry["latency"]["p90_ms"]) == \
+            (fastest["latency_ms"]["p50"], fastest["latency_ms"]["p90"])
+    int8 = run["by_name"]["int8"]
+    path = run["out"] / int8["path"]
+    assert int8["size_bytes"] == path.stat().st_size
+    assert int8["ops"] == read_graph(path).op_counts()
+    assert {r["config"]["threads"] for r in int8["profile"]} == {1}
+    phone = int8["phone"]   # timed on the (fake) phone too: the adb profiler's own report
+    assert phone["tool"] == "profile_edge --adb" and phone["results"][0]["status"] == "ok"
+    assert run["by_name"]["onnx"]["phone"] is None
+
+
+def test_pareto_front_holds_exactly_the_undominated_artifacts_fastest_first(run):
+    scored = [a for a in run["report"]["artifacts"] if a["mIoU"] is not None and a["latency"]]
+
+    def point(a):
+        return a["latency"]["p50_ms"], -a["mIoU"]   # smaller is better in both
+
+    def beaten(a):
+        return any(point(b) != point(a) and all(x <= y for x, y in zip(point(b), point(a))) for b in scored)
+
+    front = run["report"]["pareto_front"]
+    assert front and set(front) == {a["name"] for a in scored if not beaten(a)}
+    assert front == sorted(front, key=lambda n: run["by_name"][n]["latency"]["p50_ms"])
+
+
+def test_markdown_and_figures_show_every_artifact(run):
+    from PIL import Image
+
+    out, markdown = run["out"], (run["out"] / "report.md").read_text()
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    for name in INCLUDE:
+        assert any(row.startswith((f"| {name} |", f"| **{name}** |")) for row in rows), name
+    assert "skipped: TF-TRT is not available" in markdown and "failed at build:" in markdown
+    assert run["by_name"]["int8"]["phone"]["device"]["name"] in markdown   # the phone's rows
+    with Image.open(out / "pareto.png") as pareto:
+        assert pareto.format == "PNG"
+    with Image.open(out / "examples.png") as examples:   # image, ground truth, one column per scored file
+        assert examples.width == round(100 * 2.6 * (2 + len(SCORED)))
+    assert not [p.name for p in out.rglob("*.tmp*")]   # every file was renamed into place
+
+
+def test_bad_options_are_one_line_usage_errors(tmp_path, capsys):
+    common = ["--model", str(tmp_path / "m.keras"), "--output", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exited:   # argparse's own usage error
+        main([*common, "--include", "fp32,tflite"])
+    assert exited.value.code == 2 and "'tflite' is not one of" in capsys.readouterr().err
+    assert main([*common, "--include", "fp32", "--qat-model", "q.h5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--qat-model is given but --include has no qat" in err
+    assert main(common) == 1   # a missing model: one line naming it, nothing written
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "m.keras" in err and not (tmp_path / "out").exists()
