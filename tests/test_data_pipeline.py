@@ -172,3 +172,25 @@ def test_skip_bad_samples_warns_and_skips(tmp_path, caplog):
             ds, 1, crop_size=(H, W), scales=(1.0,), skip_bad_samples=True, repeat=False), 10)}
     assert kept == trained == {0, 1, 3}
     assert str(ds.samples[2].image) in caplog.text
+
+
+@pytest.mark.parametrize("scale", [0.3, 0.75, 1.0, 1.37, 2.0])
+def test_resized_crop_equals_resizing_everything_then_slicing(scale):
+    """The pipeline resizes only the window its crop needs; the values must be those of resizing
+    the whole image (antialiased bilinear / TF nearest) and slicing."""
+    from stdc_tf.data.pipeline import resized_crop
+
+    rng = np.random.default_rng(int(scale * 100))
+    image = tf.constant(rng.integers(0, 256, (96, 160, 3)), tf.uint8)
+    label = tf.constant(rng.integers(0, 19, (96, 160, 1)), tf.uint8)
+    size = tf.constant([int(96 * scale), int(160 * scale)], tf.int32)
+    crop = (24, 40)
+    full = tf.image.resize(tf.cast(image, tf.float32), size, "bilinear", antialias=True)
+    full_label = tf.image.resize(label, size, "nearest")
+    h, w = int(size[0]) - crop[0], int(size[1]) - crop[1]
+    for offset in ([0, 0], [h, w], [h // 2, w // 3]):
+        window, window_label = resized_crop(image, label, size, tf.constant(offset), crop)
+        expected = full[offset[0]:offset[0] + 24, offset[1]:offset[1] + 40]
+        np.testing.assert_allclose(window.numpy(), expected.numpy(), atol=1e-2)   # of 0..255
+        np.testing.assert_array_equal(window_label.numpy(),
+                                      full_label[offset[0]:offset[0] + 24, offset[1]:offset[1] + 40].numpy())

@@ -141,6 +141,36 @@ def _resize_image(image: tf.Tensor, size: tf.Tensor) -> tf.Tensor:
                    lambda: tf.image.resize(image, size, "bilinear"))
 
 
+def _nearest_indices(n_in: tf.Tensor, n_out: tf.Tensor, start: tf.Tensor, count: int) -> tf.Tensor:
+    """Source rows of output rows ``start …`` of TF's nearest resize (half-pixel centres)."""
+    out = tf.cast(tf.range(start, start + count), tf.float32)
+    src = tf.floor((out + 0.5) * tf.cast(n_in, tf.float32) / tf.cast(n_out, tf.float32))
+    return tf.minimum(tf.cast(src, tf.int32), n_in - 1)
+
+
+def resized_crop(image: tf.Tensor, label: tf.Tensor, size: tf.Tensor, offset: tf.Tensor,
+                 crop: tuple[int, int]) -> tuple[tf.Tensor, tf.Tensor]:
+    """``image`` / ``label`` resized to ``size`` (antialiased bilinear / nearest), then cropped at
+    ``offset`` — computed on the source window the crop needs, not on the whole resized image
+    (a 1.5× Cityscapes image is 9× the crop). Same values as resizing everything and slicing:
+    the window keeps a margin wider than the filter, and the resampler is the one
+    ``tf.image.resize`` uses (``ScaleAndTranslate``, triangle kernel)."""
+    in_size = tf.shape(image)[:2]
+    scale = tf.cast(size, tf.float32) / tf.cast(in_size, tf.float32)
+    start = tf.cast(offset, tf.float32)
+    margin = tf.cast(tf.math.ceil(tf.maximum(1.0 / scale, 1.0)), tf.int32) + 2
+    lo = tf.maximum(tf.cast(tf.floor(start / scale), tf.int32) - margin, 0)
+    hi = tf.minimum(tf.cast(tf.math.ceil((start + tf.constant(crop, tf.float32)) / scale), tf.int32) + margin,
+                    in_size)
+    window = tf.cast(image[lo[0]:hi[0], lo[1]:hi[1]], tf.float32)
+    resized = tf.raw_ops.ScaleAndTranslate(
+        images=window[None], size=tf.constant(crop, tf.int32), scale=scale,
+        translation=tf.cast(lo, tf.float32) * scale - start, kernel_type="triangle", antialias=True)[0]
+    rows = _nearest_indices(in_size[0], size[0], offset[0], crop[0])
+    cols = _nearest_indices(in_size[1], size[1], offset[1], crop[1])
+    return resized, tf.gather(tf.gather(label, rows, axis=0), cols, axis=1)
+
+
 def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tuple[int, int],
              scales: tf.Tensor, base_size: tuple[int, int] | None) -> tuple[tf.Tensor, tf.Tensor]:
     """Horizontal flip → random scale → (up-resize if small) → random crop → colour jitter.
@@ -160,25 +190,24 @@ def _augment(image: tf.Tensor, label: tf.Tensor, seed: tf.Tensor, crop_size: tup
     base = tf.constant(base_size, tf.float32) if base_size else tf.cast(tf.shape(image)[:2], tf.float32)
     scale = tf.gather(scales, tf.random.stateless_uniform([], seeds[2], 0, scales.shape[0], tf.int32))
     size = tf.cast(base * scale, tf.int32)   # int() truncation, as the reference
-    image = _resize_image(tf.cast(image, tf.float32), size)
-    label = tf.image.resize(label, size, "nearest")
-    # The reference up-resizes a scaled image smaller than the crop in a second step, from the
-    # scaled one: small scales give a blurred image with blocky labels, not a sharp view.
     crop = tf.constant(crop_size, tf.int32)
-    small = tf.reduce_any(size < crop)
-    # Reference: size * (crop / short side) + 1; the max ratio also covers crops of another aspect.
-    up = tf.reduce_max(tf.cast(crop, tf.float32) / tf.cast(size, tf.float32))
-    up_size = tf.cast(tf.cast(size, tf.float32) * up + 1.0, tf.int32)
-    image, label, size = tf.cond(
-        small,
-        lambda: (tf.image.resize(image, up_size, "bilinear"),   # enlarging: see _resize_image
-                 tf.image.resize(label, up_size, "nearest"), up_size),
-        lambda: (image, label, size))
 
-    offset = tf.cast(tf.random.stateless_uniform([2], seeds[3]) * tf.cast(size - crop, tf.float32),
-                     tf.int32)
-    image = tf.slice(image, tf.concat([offset, [0]], 0), tf.concat([crop, [3]], 0))
-    label = tf.slice(label, tf.concat([offset, [0]], 0), tf.concat([crop, [1]], 0))
+    def offset_in(final: tf.Tensor) -> tf.Tensor:
+        return tf.cast(tf.random.stateless_uniform([2], seeds[3]) * tf.cast(final - crop, tf.float32),
+                       tf.int32)
+
+    def small_scale():
+        # The reference up-resizes a scaled image smaller than the crop in a second step, from the
+        # scaled one: small scales give a blurred image with blocky labels, not a sharp view.
+        # Reference: size * (crop / short side) + 1; the max ratio also covers other aspects.
+        scaled = _resize_image(tf.cast(image, tf.float32), size)
+        scaled_label = tf.image.resize(label, size, "nearest")
+        up = tf.reduce_max(tf.cast(crop, tf.float32) / tf.cast(size, tf.float32))
+        up_size = tf.cast(tf.cast(size, tf.float32) * up + 1.0, tf.int32)
+        return resized_crop(scaled, scaled_label, up_size, offset_in(up_size), crop_size)
+
+    image, label = tf.cond(tf.reduce_any(size < crop), small_scale,
+                           lambda: resized_crop(image, label, size, offset_in(size), crop_size))
     image = color_jitter(image, seeds[0], whole=whole)
     image.set_shape([*crop_size, 3])
     label.set_shape([*crop_size, 1])
