@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
-from stdc_tf.errors import ConfigError, StdcError
+from stdc_tf.errors import ConfigError
 from stdc_tf.profiling.adb import ACCELERATORS, TOOLS
 from stdc_tf.profiling.arguments import choice_list, input_size, int_list
 
@@ -69,7 +69,7 @@ def quiet_native_exit() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stdc_tf.profiling.report import format_table, write_json
+    from stdc_tf.profiling.report import finish, format_table
 
     if args.warmup < 0 or args.runs < 1:
         raise ConfigError("--warmup must be >= 0 and --runs >= 1")
@@ -99,11 +99,7 @@ def run(args: argparse.Namespace) -> int:
             for row in entry["op_profile"]:
                 print(f"  {row['op']:<32} x{row['count']:<4} {row['avg_ms']:9.3f} ms "
                       f"{row['percent'] or 0:6.2f}%")
-    if args.output:
-        write_json(report, args.output)
-        cli.log.info("wrote %s", args.output)
-    if not any(entry["status"] == "ok" for entry in report["results"]):
-        raise StdcError("nothing was timed (the notes above say why)")
+    finish(report, args.output)
     return 0
 
 

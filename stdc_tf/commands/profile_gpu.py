@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
-from stdc_tf.errors import ConfigError, StdcError
+from stdc_tf.errors import ConfigError
 from stdc_tf.profiling.arguments import choice_list, input_size, int_list
 from stdc_tf.profiling.gpu import ONNX_PROVIDERS, REGIONS  # light: no runtime is imported
 
@@ -55,17 +55,13 @@ def run(args: argparse.Namespace) -> int:
     if any(Path(m).suffix not in NO_TENSORFLOW for m in args.model):
         cli.import_tensorflow()         # Keras and SavedModels run on TensorFlow
     from stdc_tf.profiling.gpu import profile_gpu
-    from stdc_tf.profiling.report import format_table, write_json
+    from stdc_tf.profiling.report import finish, format_table
 
     report = profile_gpu(args.model, batches=args.batch, warmup=args.warmup, runs=args.runs,
                          input_size=args.input_size, regions=args.regions,
                          providers=args.providers)
     print(format_table(report))
-    if args.output:
-        write_json(report, args.output)
-        cli.log.info("wrote %s", args.output)
-    if not any(entry["status"] == "ok" for entry in report["results"]):
-        raise StdcError("nothing was timed (the notes above say why)")
+    finish(report, args.output)
     return 0
 
 

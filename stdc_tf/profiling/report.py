@@ -145,6 +145,19 @@ def write_json(report: dict, path: str | Path) -> Path:
     return path
 
 
+def finish(report: dict, output: str | Path | None) -> None:
+    """What every profiler command ends with: the JSON written where asked, and an error when
+    nothing at all could be timed (each skipped entry already says why)."""
+    import logging
+
+    if output:
+        write_json(report, output)
+        logging.getLogger("stdc_tf").info("wrote %s", output)
+    if not any(entry["status"] == "ok" for entry in report["results"]):
+        from stdc_tf.errors import StdcError
+        raise StdcError("nothing was timed (the notes above say why)")
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}" if value < 100 else f"{value:.1f}"
 
