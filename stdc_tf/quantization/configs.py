@@ -24,7 +24,7 @@ from typing import Any
 
 import tensorflow_model_optimization as tfmot
 
-from stdc_tf.models.structure import inner_layer, layer_kind, reference_name
+from stdc_tf.models.structure import layer_kind, reference_name
 
 _QuantizeConfig = tfmot.quantization.keras.QuantizeConfig
 _MovingAverage = tfmot.quantization.keras.quantizers.MovingAverageQuantizer
@@ -64,12 +64,10 @@ def quantize_config_for(layer: Any) -> _QuantizeConfig | None:
     kind, name = layer_kind(layer), reference_name(layer) or ""
     if kind == "ResizeLike":
         return SameScale()
-    if kind == "Multiply" and not name.startswith("square"):
+    if kind == "Multiply":   # the ARM / FFM attention gates (and the classifier's square)
         return OutputQuantized()
     if kind == "AveragePooling2D" and name.endswith(".skip"):
         return SameScale()
-    if kind == "Multiply":   # the classifier's square before pooling
-        return OutputQuantized()
     return None
 
 
@@ -80,7 +78,3 @@ def scope() -> dict[str, Any]:
     from stdc_tf.models.layers import custom_objects
 
     return {**custom_objects(tf_keras), "SameScale": SameScale, "OutputQuantized": OutputQuantized}
-
-
-def unwrap(layer: Any) -> Any:
-    return inner_layer(layer)

@@ -36,34 +36,23 @@ class QATSegmentationTask(SegmentationTask):
         return quantize(float_model)
 
     def build_optimizer(self) -> Any:
+        """A tf_keras optimizer (the variables are tf_keras') on the project's schedule."""
         import tf_keras
 
-        cfg = self.cfg
-        lr = _Schedule(self.schedule)
-        return (tf_keras.optimizers.SGD(lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
+        class Schedule(tf_keras.optimizers.schedules.LearningRateSchedule):
+            def __init__(self, schedule):
+                self.schedule = schedule
+
+            def __call__(self, step):
+                return self.schedule(step)
+
+            def get_config(self):
+                return self.schedule.get_config()
+
+        lr = Schedule(self.schedule)
+        return (tf_keras.optimizers.SGD(lr, momentum=self.cfg.momentum) if self.cfg.optimizer == "sgd"
                 else tf_keras.optimizers.Adam(lr))
 
     def export(self, path) -> None:
         save_qat(self.model, path)
 
-
-def _schedule_class():
-    import tf_keras
-
-    class Schedule(tf_keras.optimizers.schedules.LearningRateSchedule):
-        """The project's (Keras 3) schedule, as tf_keras optimizers want it."""
-
-        def __init__(self, schedule):
-            self.schedule = schedule
-
-        def __call__(self, step):
-            return self.schedule(step)
-
-        def get_config(self):
-            return self.schedule.get_config()
-
-    return Schedule
-
-
-def _Schedule(schedule):  # noqa: N802  (a class made on first use: tf_keras loads lazily)
-    return _schedule_class()(schedule)
