@@ -125,6 +125,9 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
     produced_by = {o: n for n in graph.node for o in n.output}
     convs = [n for n in graph.node if n.op_type == "Conv"]
     assert len(convs) > 30
-    for conv in convs:
+    int8 = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    for conv in convs:   # int8 weights, per output channel (BN folded in), dequantized at the conv
         weight = produced_by.get(conv.input[1])
         assert weight is not None and weight.op_type == "DequantizeLinear", conv.name
+        assert weight.input[0] in int8 and weight.attribute[0].i == 0, conv.name
+    assert sum(n.op_type == "QuantizeLinear" for n in graph.node) >= 30   # the activations

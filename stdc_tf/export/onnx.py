@@ -6,9 +6,12 @@ normalization inside the graph (``uint8_input``), and return the uint8 class map
 (``class_map``), so clients send and receive 4x fewer bytes and need no preprocessing code.
 
 Any Keras model that can be called on a tensor converts, Keras 3 or ``tf_keras``: a tf_keras
-quantization-aware model passes through the same function, tf2onnx turning its fake-quant ops
-into QuantizeLinear/DequantizeLinear pairs (explicit quantization, which TensorRT builds as int8
-without a calibrator).
+quantization-aware model passes through the same function, tf2onnx turning its activation
+fake-quant ops into QuantizeLinear/DequantizeLinear pairs (explicit quantization, which TensorRT
+builds as int8 without a calibrator). tf2onnx folds each conv's weight fake-quant and its
+BatchNorm into float weights, so :func:`quantize_conv_weights` then gives every conv weight its
+own per-output-channel symmetric int8 Q/DQ (what LiteRT's converter does with the same folded
+weights): without it TensorRT would run those convs in float.
 """
 from __future__ import annotations
 
@@ -66,11 +69,43 @@ def export_onnx(model: Any, path: str | Path, input_shape: Sequence[int | None] 
     facts = {"num_classes": str(model.outputs[0].shape[-1]),
              "input": "uint8 RGB, normalized in the graph" if uint8_input else "ImageNet-normalized RGB",
              "output": CLASSES if class_map else LOGITS}
+    if any(node.op_type == "QuantizeLinear" for node in proto.graph.node):
+        quantize_conv_weights(proto)
     for key, value in facts.items():
         proto.metadata_props.add(key=METADATA_PREFIX + key, value=value)
     with atomic_output(path) as tmp:
         tmp.write_bytes(proto.SerializeToString())
     return path
+
+
+def quantize_conv_weights(proto: Any) -> int:
+    """Give every Conv whose weight is a float initializer a per-output-channel symmetric int8
+    weight (int8 initializer → DequantizeLinear, axis 0, zero point 0); returns how many."""
+    from onnx import helper, numpy_helper
+
+    inits = {init.name: init for init in proto.graph.initializer}
+    done = 0
+    for conv in [n for n in proto.graph.node if n.op_type == "Conv"]:
+        weight = inits.get(conv.input[1]) if len(conv.input) > 1 else None
+        if weight is None:
+            continue
+        w = numpy_helper.to_array(weight).astype(np.float32)
+        scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-12) / 127.0
+        q = np.clip(np.round(w / scale.reshape(-1, *[1] * (w.ndim - 1))), -127, 127).astype(np.int8)
+        name = weight.name
+        proto.graph.initializer.extend([numpy_helper.from_array(q, f"{name}_int8"),
+                                        numpy_helper.from_array(scale.astype(np.float32), f"{name}_scale"),
+                                        numpy_helper.from_array(np.zeros(len(scale), np.int8), f"{name}_zero")])
+        dequantize = helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"],
+                                      [f"{name}_dequantized"], name=f"{name}_DequantizeLinear", axis=0)
+        proto.graph.node.insert(list(proto.graph.node).index(conv), dequantize)
+        conv.input[1] = f"{name}_dequantized"
+        done += 1
+    used = {i for n in proto.graph.node for i in n.input}
+    keep = [init for init in proto.graph.initializer if init.name in used]
+    del proto.graph.initializer[:]
+    proto.graph.initializer.extend(keep)
+    return done
 
 
 @dataclass(frozen=True)
