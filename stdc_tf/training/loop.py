@@ -48,6 +48,7 @@ from stdc_tf.models.preprocessing import normalize
 from stdc_tf.runtime.predictors import KerasPredictor
 from stdc_tf.training.config import TrainConfig
 from stdc_tf.training.strategy import is_chief, task_id
+from stdc_tf.visualize import blend, opacity_alpha
 
 log = logging.getLogger(__name__)
 _CKPT = re.compile(r"^ckpt-(\d+)\.index$")
@@ -344,8 +345,10 @@ class TrainingLoop:
         return results
 
     def _image_summary(self, step: int, count: int = 3) -> None:
-        """Prediction overlays of the first readable val images (image | prediction | truth)."""
-        palette = np.array(list(self.val_data.info.palette) + [(0, 0, 0)] * 256, np.uint8)[:256]
+        """Prediction overlays of the first readable val images (image | prediction | truth), drawn
+        by :func:`stdc_tf.visualize.blend`, as the evaluator's reports and the Android app do."""
+        palette = self.val_data.info.palette
+        half = opacity_alpha(0.5)
         panels = []
         for sample in self.val_data.samples:
             if len(panels) == count:
@@ -357,8 +360,8 @@ class TrainingLoop:
                 continue
             logits = self.task.validation_step(normalize(image[None]))
             pred = np.argmax(np.asarray(logits)[0], axis=-1)
-            overlay = (0.5 * image + 0.5 * palette[pred]).astype(np.uint8)
-            panels.append(np.concatenate([image, overlay, palette[label]], axis=1))
+            panels.append(np.concatenate([image, blend(image, pred, palette, half),
+                                          blend(image, label, palette, 255)], axis=1))
         if panels:
             tf.summary.image("val/overlay", np.stack(panels), step=step, max_outputs=count)
 
