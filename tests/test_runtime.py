@@ -142,7 +142,7 @@ class NpyLinearPredictor(Predictor):
         self.path, self.weights = path, np.load(path)
         self.io = ModelIO(None, None, None, np.dtype(np.float32), "logits")
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         return x @ self.weights
 
 

@@ -83,7 +83,7 @@ def _prepared_input(path: Path, input_size: tuple[int, int] | None) -> np.ndarra
                           f"{fixed[0]}x{fixed[1]} (HxW) only")
     height, width = fixed or input_size or DEFAULT_INPUT_SIZE
     image = np.random.default_rng(0).integers(0, 256, (1, height, width, 3), dtype=np.uint8)
-    return predictor._prepare(image)
+    return predictor.prepare_input(image)
 
 
 _NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")

@@ -82,10 +82,7 @@ def _tf_execution(predictor: Predictor) -> Execution:
     import tensorflow as tf
 
     kind, device = _tf_device()
-    if isinstance(predictor, KerasPredictor):
-        call = predictor._fn
-    else:
-        call = lambda t: predictor._fn(**{predictor._input_name: t})  # noqa: E731
+    call = predictor.tensor_function()
 
     def device_run(x: np.ndarray) -> RunFn:
         with tf.device(device):
@@ -107,7 +104,7 @@ def _tf_execution(predictor: Predictor) -> Execution:
     timer = "host clock after tf.test.experimental.sync_devices()" if kind == "gpu" \
         else "host clock"
     return Execution(predictor.runtime, {"runtime": predictor.runtime, "tf_device": device}, kind,
-                     timer, predictor._run, device_run, reset_device_memory=reset,
+                     timer, predictor.run_prepared, device_run, reset_device_memory=reset,
                      device_memory_mb=peak)
 
 
@@ -163,7 +160,7 @@ def _generic_execution(predictor: Predictor) -> Execution:
     device_run = getattr(predictor, "device_run", None)
     timer = getattr(predictor, "device_timer", None) or "host clock"
     return Execution(predictor.runtime, {"runtime": predictor.runtime}, kind, timer,
-                     predictor._run, device_run,
+                     predictor.run_prepared, device_run,
                      no_device_run=f"the {predictor.runtime} predictor offers no device-resident run",
                      device_memory_mb=environment.gpu_memory_used_mb if kind == "gpu"
                      else (lambda: None))
@@ -191,14 +188,14 @@ def _class_map(out: np.ndarray, predictor: Predictor) -> np.ndarray:
 def _region_run(region: str, execution: Execution, predictor: Predictor,
                 images: np.ndarray) -> RunFn | str:
     """The callable to time for ``region``, or the reason this execution cannot time it."""
-    x = predictor._prepare(images)              # the predictor's own pre-processing
+    x = predictor.prepare_input(images)              # the predictor's own pre-processing
     if region == "compute":
         if execution.device_run is None:
             return execution.no_device_run
         return execution.device_run(x)
     if region == "copies":
         return lambda: (execution.run_host(x), None)[1]
-    return lambda: (_class_map(predictor._finish(execution.run_host(predictor._prepare(images))),
+    return lambda: (_class_map(predictor.finish_output(execution.run_host(predictor.prepare_input(images))),
                                predictor), None)[1]
 
 

@@ -81,14 +81,14 @@ def _quantization(params: tuple[float, int]) -> tuple[float, int] | None:
 
 
 class Predictor(abc.ABC):
-    """Runs one model on batches of RGB images; subclasses set ``io`` and implement ``_run``."""
+    """Runs one model on batches of RGB images; subclasses set ``io`` and implement ``run_prepared``."""
 
     runtime: str = ""
     path: Path | None = None
     io: ModelIO
 
     @abc.abstractmethod
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         """Run the model on an input already prepared for it; return its raw output."""
 
     @property
@@ -132,10 +132,14 @@ class Predictor(abc.ABC):
             pad = step - len(chunk)
             if pad:
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-            outputs.append(self._finish(self._run(self._prepare(chunk)))[:step - pad])
+            outputs.append(self.finish_output(self.run_prepared(self.prepare_input(chunk)))[:step - pad])
         return np.concatenate(outputs)
 
-    def _prepare(self, images: np.ndarray) -> np.ndarray:
+    def prepare_input(self, images: np.ndarray) -> np.ndarray:
+        """RGB images → the model's input tensor (normalized, quantized or raw; NCHW if asked).
+
+        Public with :meth:`run_prepared` and :meth:`finish_output` so that a profiler can time
+        the model call apart from the pre- and post-processing."""
         from stdc_tf.models.preprocessing import normalize
 
         io = self.io
@@ -150,7 +154,8 @@ class Predictor(abc.ABC):
             x = np.clip(np.round(images), 0, 255).astype(io.input_dtype)
         return x.transpose(0, 3, 1, 2) if io.channels_first else x
 
-    def _finish(self, out: np.ndarray) -> np.ndarray:
+    def finish_output(self, out: np.ndarray) -> np.ndarray:
+        """The model's raw output → float logits NHWC or an int32 class map."""
         out = np.asarray(out)
         if self.io.channels_first and out.ndim == 4:
             out = out.transpose(0, 2, 3, 1)
@@ -211,8 +216,12 @@ class KerasPredictor(Predictor):
 
         return cls(load_keras(path), path)
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         return self._fn(x).numpy()
+
+    def tensor_function(self):
+        """The traced call on a prepared tensor, output left on the device (for timing)."""
+        return self._fn
 
 
 class SavedModelPredictor(Predictor):
@@ -241,8 +250,12 @@ class SavedModelPredictor(Predictor):
         self.io = ModelIO(height, width, batch, _np_dtype(spec.dtype),
                           infer_output_kind(tuple(out_spec.shape), _np_dtype(out_spec.dtype), False))
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         return self._fn(**{self._input_name: x})[self._output_name].numpy()
+
+    def tensor_function(self):
+        """The signature's call on a prepared tensor, outputs left on the device (for timing)."""
+        return lambda t: self._fn(**{self._input_name: t})
 
 
 def _litert_interpreter_class() -> type:
@@ -284,7 +297,7 @@ class LiteRTPredictor(Predictor):
                                             np.dtype(self._output["dtype"]), out_quant is not None),
                           _quantization(self._input["quantization"]), out_quant)
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         interpreter, index = self._interpreter, self._input["index"]
         if tuple(interpreter.get_input_details()[0]["shape"]) != x.shape:
             interpreter.resize_tensor_input(index, x.shape, strict=True)
@@ -326,7 +339,7 @@ class OnnxPredictor(Predictor):
                                             np.dtype(_onnx_type(outputs[0].type, path)), False),
                           channels_first=channels_first)
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         return self._session.run(None, {self._input_name: x})[0]
 
 

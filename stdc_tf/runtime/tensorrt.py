@@ -298,11 +298,11 @@ class TensorRTPredictor(Predictor):
         if not self._context.execute_async_v3(self._stream):
             raise RuntimeError(f"TensorRT engine {self.path} failed to run a {shape} batch")
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
+    def run_prepared(self, x: np.ndarray) -> np.ndarray:
         from cuda.bindings import runtime as cudart
 
         if len(x) > self._max_batch:
-            return np.concatenate([self._run(x[i:i + self._max_batch])
+            return np.concatenate([self.run_prepared(x[i:i + self._max_batch])
                                    for i in range(0, len(x), self._max_batch)])
         x = np.ascontiguousarray(x)   # stays alive until the stream is synchronized
         self._stage(x)
