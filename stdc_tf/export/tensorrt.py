@@ -235,6 +235,14 @@ def _tensor_spec(trt: Any, tensor: Any) -> dict[str, Any]:
             "shape": list(tensor.shape)}
 
 
+def _build_plan(onnx_path: Path, precision: str, input_size, batch_sizes, opt_batch):
+    """What both engine routes check first: the precision, the ONNX's input, the batch profile."""
+    if precision not in PRECISIONS:
+        raise ExportError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    spec = inspect_onnx(onnx_path)
+    return spec, spatial_size(spec, input_size), batch_profile(batch_sizes, opt_batch)
+
+
 def build_engine(onnx_path: str | Path, engine_path: str | Path, precision: str,
                  batch_sizes: Sequence[int], input_size: Sequence[int] | None = None,
                  calibration: Iterable[np.ndarray] | None = None, timing_cache: str | Path | None = None,
@@ -244,12 +252,9 @@ def build_engine(onnx_path: str | Path, engine_path: str | Path, precision: str,
     ``calibration`` yields uint8 ``[B, H, W, 3]`` batches; it is needed for INT8 from a float
     ONNX on TensorRT 10. ``timing_cache`` is read if it exists and written back afterwards.
     """
-    if precision not in PRECISIONS:
-        raise ExportError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     onnx_path, engine_path = Path(onnx_path), Path(engine_path)
-    spec = inspect_onnx(onnx_path)
-    height, width = spatial_size(spec, input_size)
-    low, opt, high = batch_profile(batch_sizes, opt_batch)
+    spec, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, input_size,
+                                                          batch_sizes, opt_batch)
     require_engine_runtime("building a TensorRT engine")
     import tensorrt as trt
 
@@ -327,12 +332,9 @@ def build_ort_tensorrt(onnx_path: str | Path, output: str | Path, precision: str
     INT8 on this route needs an ONNX with Q/DQ nodes (the calibrated INT8 build is the engine
     route's). The result loads in onnxruntime-gpu (``load_predictor``) without rebuilding.
     """
-    if precision not in PRECISIONS:
-        raise ExportError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     onnx_path, output = Path(onnx_path), Path(output)
-    spec = inspect_onnx(onnx_path)
-    height, width = spatial_size(spec, input_size)
-    low, opt, high = batch_profile(batch_sizes, opt_batch)
+    spec, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, input_size,
+                                                          batch_sizes, opt_batch)
     if precision == "int8" and not spec.explicit_quantization:
         raise ExportError("INT8 on the onnxruntime route needs an ONNX with QuantizeLinear/"
                           "DequantizeLinear nodes; use --engine onnx to calibrate a float ONNX")
