@@ -25,17 +25,11 @@ __version__ = "0.1.0"
 
 def _quiet_exec(exec_module: Callable) -> Callable:
     def run(module):
+        from stdc_tf.native import native_stderr
+
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        sys.stderr.flush()
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        try:
+        with native_stderr():
             exec_module(module)
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            os.close(devnull)
     return run
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from stdc_tf.errors import ConfigError, StdcError, Terminated, first_line
+from stdc_tf.native import native_stderr
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -43,23 +44,54 @@ def import_tensorflow(configure: Callable[[Any], None] | None = None) -> Any:
         return sys.modules["tensorflow"]
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
+    with native_stderr():
         import tensorflow as tf
         tf.config.list_physical_devices()
         if configure is not None:
             configure(tf)
         tf.constant(0)   # creates the eager context: the last start-up lines come from here
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
     tf.get_logger().setLevel(logging.DEBUG if log.isEnabledFor(logging.DEBUG) else logging.ERROR)
     import_tensorflow._done = True   # type: ignore[attr-defined]
     return tf
+
+
+# ---- option types: each raises argparse.ArgumentTypeError naming the bad value, so a wrong option
+# is a one-line usage error (exit status 2) before anything heavy is imported ----
+
+def int_list(text: str) -> list[int]:
+    """``"1,4,8"`` → ``[1, 4, 8]`` (positive integers)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") \
+            from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def choice_list(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
+    """A parser of ``"a,b"`` whose items must be among ``choices``."""
+    def parse(text: str) -> list[str]:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [v for v in values if v not in choices]
+        if bad or not values:
+            raise argparse.ArgumentTypeError(f"{bad[0] if bad else text!r} is not one of "
+                                             f"{', '.join(choices)}")
+        return values
+    return parse
+
+
+def input_size(text: str) -> tuple[int, int]:
+    """``"512x1024"`` → ``(512, 1024)`` (height, width)."""
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 512x1024, got {text!r}") \
+            from None
+    if height < 1 or width < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    return height, width
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ IGNORE_INDEX = 255                         # label value that is not scored (map
 SEG_OUTPUT_KEYS = ("out", "out16", "out32")   # main head, aux heads on the context path
 MAIN_OUTPUT = SEG_OUTPUT_KEYS[0]
 DETAIL_STRIDES = (2, 4, 8, 16)             # the reference's use_boundary_{2,4,8,16}
+DATASETS = ("cityscapes", "camvid", "folder", "synthetic")   # readers in stdc_tf.data.datasets
 
 
 def detail_key(stride: int) -> str:

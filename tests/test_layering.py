@@ -10,7 +10,7 @@ from conftest import ROOT
 
 # Lower numbers are lower layers. stdc_tf/__init__.py (the import hook) is left out on purpose.
 RANKS = {
-    "conventions": 0, "errors": 0, "atomic": 0, "cli": 0,
+    "conventions": 0, "errors": 0, "atomic": 0, "cli": 0, "native": 0,
     "data": 1, "models": 1, "runtime": 1, "losses": 1,
     "evaluation": 2, "weights": 2, "profiling": 2, "quantization": 2, "visualize": 2,
     "export": 3, "training": 3,
@@ -27,12 +27,34 @@ def _imports() -> dict[str, set[str]]:
             continue
         owner = parts[0]
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-            for name in names:
-                if name.startswith("stdc_tf."):
+            for name in imported_modules(node, parts):
+                if name.startswith("stdc_tf.") and name.split(".")[1] in RANKS:
                     edges.setdefault(owner, set()).add(name.split(".")[1])
     return edges
+
+
+def imported_modules(node: ast.AST, parts: tuple[str, ...]) -> list[str]:
+    """Every stdc_tf module an import statement reaches, whatever its form: ``import stdc_tf.x``,
+    ``from stdc_tf.x import y``, ``from stdc_tf import x`` (→ ``stdc_tf.x``) and relative imports
+    (resolved against the module at ``parts``)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    package = ["stdc_tf", *parts[:-1]]
+    base = ".".join(package[:len(package) - node.level + 1]) if node.level else ""
+    module = ".".join(p for p in (base, node.module or "") if p)
+    return [module] + [f"{module}.{a.name}" for a in node.names]
+
+
+def test_every_import_form_is_seen():
+    def seen(code: str, parts: tuple[str, ...] = ("export", "onnx")) -> set[str]:
+        return {m for node in ast.walk(ast.parse(code)) for m in imported_modules(node, parts)
+                if m.startswith("stdc_tf.")}
+    assert "stdc_tf.cli" in seen("from stdc_tf import cli")
+    assert "stdc_tf.runtime.predictors" in seen("import stdc_tf.runtime.predictors as p")
+    assert "stdc_tf.export.tflite" in seen("from .tflite import convert")
+    assert "stdc_tf.models.io" in seen("from ..models import io")
 
 
 def test_every_package_has_a_layer():

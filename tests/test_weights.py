@@ -196,9 +196,20 @@ def test_import_cli(tmp_path, clean_outputs):
 
 
 def test_summary_cli():
-    proc = run_cli("-m", "stdc_tf.models.summary", "stdc1")
+    proc = run_cli("-m", "stdc_tf.commands.summary", "stdc1")
     assert proc.returncode == 0, proc.stderr
     total = [line for line in proc.stdout.splitlines() if line.startswith("total")][0]
     assert total.split()[1:] == ["8.442", "0.806"]
-    proc = run_cli("-m", "stdc_tf.models.summary", "nope")
+    proc = run_cli("-m", "stdc_tf.commands.summary", "nope")
     assert proc.returncode == 2 and "valid presets" in proc.stderr
+
+
+def test_import_cli_class_count_limit_is_for_segmentation_only(tmp_path):
+    """8-bit class maps bound segmentation presets to 255 classes; a classifier takes 1000."""
+    seg = run_cli("convert/import_reference.py", "--checkpoint", str(tmp_path / "nope.pth"),
+                  "--preset", "stdc1_seg50", "--num-classes", "1000", "--output", str(tmp_path / "s.keras"))
+    assert seg.returncode == 2 and "1..255 for segmentation preset stdc1_seg50" in seg.stderr
+    cls = run_cli("convert/import_reference.py", "--checkpoint", str(tmp_path / "nope.pth"),
+                  "--preset", "stdc2", "--num-classes", "1000", "--output", str(tmp_path / "c.keras"))
+    # past the class check: it stops at the missing checkpoint, not at --num-classes
+    assert cls.returncode == 1 and "checkpoint not found" in cls.stderr, cls.stderr

@@ -37,13 +37,26 @@ def build_parser():
     return parser
 
 
+def _check_num_classes(preset: str, num_classes: int | None) -> None:
+    """Segmentation class maps are 8-bit (255 is the ignore label): 1..255 classes. A classifier
+    (the reference's ImageNet backbones: 1000 classes) only needs a positive count."""
+    from stdc_tf.models.registry import get_preset
+
+    if num_classes is None:
+        return
+    if get_preset(preset).task == "seg" and not 1 <= num_classes <= 255:
+        raise ConfigError(f"--num-classes must be in 1..255 for segmentation preset {preset} "
+                          f"(8-bit class maps), got {num_classes}")
+    if num_classes < 1:
+        raise ConfigError(f"--num-classes must be positive, got {num_classes}")
+
+
 def run(args) -> int:
     from stdc_tf.atomic import check_writable_dir
 
     if args.output.suffix != ".keras":   # before the checkpoint is read
         raise ConfigError(f"--output {args.output}: the output must end in .keras")
-    if args.num_classes is not None and not 1 <= args.num_classes <= 255:
-        raise ConfigError(f"--num-classes must be in 1..255, got {args.num_classes}")
+    _check_num_classes(args.preset, args.num_classes)
     check_writable_dir(args.output.parent, "--output")
     if not args.checkpoint.is_file():
         raise FileNotFoundError(f"checkpoint not found: {args.checkpoint}")

@@ -28,9 +28,9 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.cli import choice_list, input_size, int_list
 from stdc_tf.errors import ConfigError
 from stdc_tf.profiling.adb import ACCELERATORS, TOOLS
-from stdc_tf.profiling.arguments import choice_list, input_size, int_list
 
 
 def build_parser() -> argparse.ArgumentParser:

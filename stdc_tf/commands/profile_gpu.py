@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.cli import choice_list, input_size, int_list
 from stdc_tf.errors import ConfigError
-from stdc_tf.profiling.arguments import choice_list, input_size, int_list
 from stdc_tf.profiling.gpu import ONNX_PROVIDERS, REGIONS  # light: no runtime is imported
 
 PROVIDERS = tuple(ONNX_PROVIDERS)

@@ -36,11 +36,11 @@ from pathlib import Path
 
 from stdc_tf import cli
 from stdc_tf.atomic import check_writable_dir
+from stdc_tf.cli import choice_list, input_size, int_list
 from stdc_tf.data.datasets import DATASETS
 from stdc_tf.errors import ConfigError, StdcError
 from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS
 from stdc_tf.profiling.adb import ACCELERATORS
-from stdc_tf.profiling.arguments import choice_list, input_size, int_list
 from stdc_tf.report import ARTIFACTS  # light: TensorFlow and the runtimes load on use
 
 

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.cli import input_size
 from stdc_tf.errors import ConfigError, StdcError
-from stdc_tf.profiling.arguments import input_size
 
 MIN_OPSET = 17
 CHECK_SIZE = (512, 1024)   # the Seg50 protocol, for models that take any size

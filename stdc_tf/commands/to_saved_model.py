@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
-from stdc_tf.profiling.arguments import input_size
+from stdc_tf.cli import input_size
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,9 +31,9 @@ import tempfile
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.cli import input_size, int_list
 from stdc_tf.errors import ConfigError
 from stdc_tf.export.tensorrt import PRECISIONS  # light: TensorRT and TensorFlow load on use
-from stdc_tf.profiling.arguments import input_size, int_list
 
 ENGINES = ("onnx", "ort", "tftrt")
 

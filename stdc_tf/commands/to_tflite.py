@@ -22,7 +22,7 @@ max logit difference) and its op list is printed; --eval also scores both with t
 --eval-split. The file is written under a temporary name and renamed when it has loaded and run
 on LiteRT, so a failed or interrupted conversion leaves no file. The file carries metadata
 (classes, palette, input size, normalization, precision, output kind; JSON under the "stdc_tf"
-entry of the flatbuffer's metadata table): `python -m stdc_tf.export.metadata FILE` prints it.
+entry of the flatbuffer's metadata table): `python -m stdc_tf.commands.metadata FILE` prints it.
 """
 from __future__ import annotations
 
@@ -35,17 +35,6 @@ from stdc_tf.errors import ConfigError
 from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS, INPUT_TYPES, OUTPUT_KINDS, PRECISIONS
 
 
-def input_size(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-        if height < 1 or width < 1:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(f"--input-size must be HxW with positive sizes, e.g. 512x1024, "
-                          f"got {text!r}") from None
-    return height, width
-
-
 def run(args) -> int:
     if args.output.suffix != ".tflite":
         raise ConfigError(f"--output must end in .tflite, got {args.output}")
@@ -55,7 +44,7 @@ def run(args) -> int:
         raise ConfigError("--eval needs --dataset and --data-root")
     if args.calibration_steps < 1 or args.check_images < 1:
         raise ConfigError("--calibration-steps and --check-images must be positive")
-    size = input_size(args.input_size) if args.input_size else None
+    size = args.input_size
     cli.import_tensorflow()
     from stdc_tf.data import load_dataset
     from stdc_tf.export.tflite import load_model_for, write_tflite
@@ -91,7 +80,7 @@ def build_parser():
                    help=".keras model (fp32/fp16/dynamic/int8), or the QAT trainer's tf_keras model (qat)")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default: %(default)s")
     p.add_argument("--output", type=Path, required=True, help="the .tflite file to write")
-    p.add_argument("--input-size", metavar="HxW",
+    p.add_argument("--input-size", type=cli.input_size, metavar="HxW",
                    help="fixed input height x width, e.g. 512x1024 (default: the model's preset size)")
     p.add_argument("--io", choices=INPUT_TYPES, default="uint8",
                    help="input: uint8 pixels, normalized in the graph, or float32 normalized "

@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.cli import int_list
 from stdc_tf.export.tensorrt import PRECISIONS  # light: TensorRT and TensorFlow load on use
-from stdc_tf.profiling.arguments import int_list
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from stdc_tf.conventions import IGNORE_INDEX
+from stdc_tf.conventions import DATASETS, IGNORE_INDEX
 from stdc_tf.data.labels import (
     CAMVID,
     CITYSCAPES,
@@ -27,7 +27,6 @@ from stdc_tf.data.labels import (
 )
 from stdc_tf.errors import StdcError, shown
 
-DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 

@@ -169,23 +169,3 @@ def _check_identifier(data: bytes, name: str) -> None:
     if len(data) < 8 or data[4:8] != _TFLITE_IDENTIFIER:
         raise MetadataError(f"{name} is not a LiteRT (.tflite) model: no {_TFLITE_IDENTIFIER.decode()} "
                             f"file identifier")
-
-
-def main(args) -> int:
-    meta = read_metadata(args.file)
-    if meta is None:
-        raise MetadataError(f"{args.file} has no {METADATA_NAME!r} metadata (not written by stdc-tf)")
-    print(json.dumps(meta, indent=2, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    from stdc_tf import cli
-
-    parser = cli.parser("Print the stdc_tf metadata (JSON) stored in a .tflite file.\n\n"
-                        "  python -m stdc_tf.export.metadata stdc1_int8.tflite",
-                        prog="python -m stdc_tf.export.metadata")
-    parser.add_argument("file", type=Path, help=".tflite file")
-    sys.exit(cli.run(main, parser))

@@ -1,7 +1,4 @@
-"""Parameters and MACs per stage of any preset.
-
-    python -m stdc_tf.models.summary stdc1_seg50
-    python -m stdc_tf.models.summary stdc2 --input-size 224 224
+"""Parameters and MACs per stage of a model (``python -m stdc_tf.commands.summary`` prints them).
 
 MACs count convolutions and dense layers only (multiply-accumulates, as the reference's figures
 do: 806 M for the STDC1 classifier at 224×224). Parameters are trainable weights plus BN
@@ -12,15 +9,9 @@ the auxiliary and detail heads).
 from __future__ import annotations
 
 import math
-import sys
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Any
 
-from stdc_tf import cli
-from stdc_tf.errors import ConfigError
-from stdc_tf.models.registry import PRESETS, build_model, get_preset
-from stdc_tf.models.segmentation import inference_model
 from stdc_tf.models.structure import (
     backbone_stage,
     describe_model,
@@ -74,41 +65,3 @@ def summarize(model: Any) -> OrderedDict[str, tuple[int, int]]:
             row[1] += macs
     rows["total"] = [sum(r[0] for r in rows.values()), sum(r[1] for r in rows.values())]
     return OrderedDict((k, (v[0], v[1])) for k, v in rows.items())
-
-
-def build_parser():
-    p = cli.parser(__doc__, prog="python -m stdc_tf.models.summary")
-    p.epilog = f"{p.epilog}\n\npresets: {', '.join(PRESETS)}"
-    p.add_argument("preset", help="model preset name")
-    p.add_argument("--input-size", nargs=2, type=int, metavar=("H", "W"),
-                   help="input height and width (default: the preset's)")
-    p.add_argument("--num-classes", type=int, help="classes (default: the preset's)")
-    p.add_argument("--graph", choices=("inference", "training"), default="inference",
-                   help="segmentation graph to count (default: inference)")
-    return p
-
-
-def run(args) -> int:
-    try:
-        preset = get_preset(args.preset)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    hw = tuple(args.input_size or preset.input_size)
-    cli.import_tensorflow()
-    model = build_model(args.preset, args.num_classes, (*hw, 3))
-    if preset.task == "seg" and args.graph == "inference":
-        model = inference_model(model)
-    print(f"{args.preset} ({args.graph if preset.task == 'seg' else 'classifier'} graph) "
-          f"at {hw[0]}x{hw[1]}")
-    print(f"{'stage':22s} {'params (M)':>12s} {'MACs (G)':>12s}")
-    for name, (params, macs) in summarize(model).items():
-        print(f"{name:22s} {params / 1e6:12.3f} {macs / 1e9:12.3f}")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run(run, build_parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

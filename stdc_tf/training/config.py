@@ -22,12 +22,11 @@ from typing import Any
 
 import yaml
 
-from stdc_tf.conventions import DETAIL_STRIDES, REFERENCE_SCALES
+from stdc_tf.conventions import DATASETS, DETAIL_STRIDES, REFERENCE_SCALES
 from stdc_tf.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam")
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-DATASETS = ("cityscapes", "camvid", "folder", "synthetic")
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")   # training.strategy builds them
 MIXED_PRECISION = ("mixed_float16", "mixed_bfloat16")
 DETAIL_FUSE = ("constant", "decayed")
 REFERENCE_PER_REPLICA_BATCH = 16

@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+from stdc_tf.training.config import STRATEGIES
 
 
 def split_cpu(replicas: int) -> None:

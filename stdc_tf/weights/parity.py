@@ -4,20 +4,17 @@ A parity case is ``NAME.json`` + ``NAME.npz`` (the reference's outputs, NHWC). T
 the checkpoint keys with their PyTorch shapes; the weights are drawn from the seed as the case's
 README describes, imported with :func:`load_reference_weights`, and every array is compared
 as max |ours − reference| / max |reference|.
-
-    python -m stdc_tf.weights.parity tests/data/*.json
+(``python -m stdc_tf.commands.parity tests/data/*.json`` runs them).
 """
 from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from stdc_tf import cli
 from stdc_tf.weights.reference import load_reference_weights
 
 TOLERANCE = 1e-4
@@ -85,31 +82,3 @@ def run_case(json_path: str | Path) -> dict[str, float]:
         raise ValueError(f"{json_path}: the regenerated input differs from the stored one")
     ours = {k: np.asarray(v) for k, v in probe(x, training=False).items()}
     return {k: float(np.abs(ours[k] - golden[k]).max() / np.abs(golden[k]).max()) for k in ours}
-
-
-def build_parser():
-    parser = cli.parser(__doc__, prog="python -m stdc_tf.weights.parity")
-    parser.add_argument("cases", nargs="+", type=Path, help="parity case JSON files (NAME.npz beside each)")
-    return parser
-
-
-def run(args) -> int:
-    cli.import_tensorflow()
-    worst = 0.0
-    for path in args.cases:
-        if not path.is_file() or not path.with_suffix(".npz").is_file():
-            raise FileNotFoundError(f"parity case {path} (and {path.with_suffix('.npz').name} beside it) "
-                                    f"not found")
-        for name, err in run_case(path).items():
-            print(f"{path.stem:24s} {name:16s} {err:.3e}")
-            worst = max(worst, err)
-    print(f"worst relative error {worst:.3e} (tolerance {TOLERANCE:g})")
-    return 0 if worst <= TOLERANCE else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return cli.run(run, build_parser(), argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

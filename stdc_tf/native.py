@@ -1,0 +1,53 @@
+"""The one way the toolkit keeps native libraries' lines off the terminal.
+
+TensorFlow (absl), the LiteRT converter (MLIR) and LiteRT's runtime write straight to file
+descriptor 2, below Python's ``sys.stderr``, so neither logging levels nor
+``contextlib.redirect_stderr`` stop them. :func:`native_stderr` points descriptor 2 at a
+temporary file for the block and hands back what was written (for the reason of a failure) and
+a stream to the real terminal (for progress bars). Standard library only: ``import stdc_tf``
+uses it while TensorFlow loads.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass
+class NativeOutput:
+    """What :func:`native_stderr` caught: ``lines`` (filled when the block ends) and
+    ``terminal``, a stream to the real stderr that stays usable inside the block."""
+
+    terminal: TextIO
+    lines: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def native_stderr(passthrough: bool = False) -> Iterator[NativeOutput]:
+    """Catch what native code writes to descriptor 2 during the block.
+
+    ``passthrough`` (debug runs) leaves descriptor 2 alone, so everything reaches the terminal.
+    """
+    if passthrough or not hasattr(sys.stderr, "fileno"):
+        yield NativeOutput(sys.stderr)
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    terminal = os.fdopen(os.dup(saved), "w")
+    caught = NativeOutput(terminal)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield caught
+        finally:
+            sys.stderr.flush()
+            terminal.close()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            caught.lines.extend(sink.read().decode(errors="replace").splitlines())
