@@ -90,7 +90,7 @@ def test_the_phone_shows_what_the_evaluator_scores(name):
     """The evaluator's own protocol on the same model and image gives the stored class map."""
     from stdc_tf.data.labels import CITYSCAPES
     from stdc_tf.evaluation.evaluator import predict_classes
-    from stdc_tf.runtime.predictors import load_predictor
+    from stdc_tf.runtime import load_predictor
 
     predictor = load_predictor(VECTORS / CASES[name]["model"])
     preds, _ = predict_classes(predictor, _image()[None], IMAGE_SIZE, (None,), False, CITYSCAPES,

@@ -23,7 +23,8 @@ from stdc_tf.export.onnx import export_onnx, verify_onnx
 from stdc_tf.export.saved_model import export_serving, versions
 from stdc_tf.models import build_model, inference_model
 from stdc_tf.models.preprocessing import normalize
-from stdc_tf.runtime import SavedModelPredictor, load_predictor
+from stdc_tf.runtime import load_predictor
+from stdc_tf.runtime.tensorflow import SavedModelPredictor
 
 SIZE = (64, 128)
 

@@ -23,7 +23,8 @@ from stdc_tf.export.saved_model import export_serving
 from stdc_tf.export.tensorrt import batch_profile, build_engine, build_ort_tensorrt, inspect_onnx, spatial_size
 from stdc_tf.export.tftrt import convert_tftrt
 from stdc_tf.models.layers import resize_like
-from stdc_tf.runtime import ModelLoadError, SavedModelPredictor, load_predictor
+from stdc_tf.runtime import ModelLoadError, load_predictor
+from stdc_tf.runtime.tensorflow import SavedModelPredictor
 from stdc_tf.runtime.tensorrt import (
     TensorRTUnavailable,
     is_tftrt_saved_model,

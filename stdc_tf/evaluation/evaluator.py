@@ -34,7 +34,7 @@ from stdc_tf.data.datasets import SegDataset
 from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.errors import StdcError
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
-from stdc_tf.runtime.predictors import Predictor
+from stdc_tf.runtime import Predictor
 
 log = logging.getLogger(__name__)
 

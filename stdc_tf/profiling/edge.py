@@ -1,6 +1,7 @@
 """Host LiteRT profiler: a ``.tflite`` file through the Interpreter and the CompiledModel APIs.
 
-Per configuration (Interpreter with XNNPACK and with the builtin kernels only, CompiledModel on
+Every configuration is a LiteRT predictor (:class:`stdc_tf.runtime.litert.LiteRTPredictor`) with
+its api, accelerator and threads. Per configuration (Interpreter with XNNPACK and with the builtin kernels only, CompiledModel on
 the CPU and, where the runtime offers it, on the GPU; each at every thread count asked for):
 initialisation time (constructor + tensor allocation / compilation), the first inference, the
 latency of the timed runs after warm-up, and the process's peak memory during the
@@ -26,12 +27,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from stdc_tf.errors import ConfigError, StdcError, first_line
+from stdc_tf.native import native_stderr
 from stdc_tf.profiling import environment, report
-from stdc_tf.profiling.timing import captured_native_stderr, host_peak, time_runs
+from stdc_tf.profiling.timing import host_peak, time_runs
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,11 @@ class HostConfig:
     def as_dict(self) -> dict:
         return {"api": self.api, "accelerator": self.accelerator, "threads": self.threads}
 
+    def as_options(self) -> dict:
+        """The LiteRT predictor's options (:class:`stdc_tf.runtime.litert.LiteRTPredictor`)."""
+        return {"api": self.api, "accelerator": self.accelerator,
+                **({"threads": self.threads} if self.threads is not None else {})}
+
 
 def host_configs(threads: Sequence[int], apis: Sequence[str] = HOST_APIS,
                  gpu: bool = True) -> list[HostConfig]:
@@ -75,7 +83,7 @@ def _prepared_input(path: Path, input_size: tuple[int, int] | None) -> np.ndarra
     """One image at the model's size, prepared exactly as the evaluator's LiteRT predictor does."""
     from stdc_tf.runtime import load_predictor
 
-    with captured_native_stderr():
+    with native_stderr():
         predictor = load_predictor(path)      # one-line error for a file LiteRT cannot read
     fixed = predictor.input_size
     if fixed is not None and input_size is not None and tuple(input_size) != fixed:
@@ -95,81 +103,27 @@ def _native_reason(lines: list[str], error: str) -> str:
     return reasons[0] if reasons else error
 
 
-class _Interpreter:
-    """The Interpreter API, XNNPACK on (the default) or off (builtin kernels only)."""
+def _open(path: Path, config: HostConfig) -> tuple[Any, float, list[str], str | None]:
+    """(LiteRT predictor or None, init ms, the runtime's native lines, error) for ``config``."""
+    from stdc_tf.runtime import load_predictor
 
-    def __init__(self, path: Path, config: HostConfig, x: np.ndarray):
-        from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-        resolver = OpResolverType.AUTO if config.accelerator == "xnnpack" \
-            else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        self.interpreter = Interpreter(model_path=str(path), num_threads=config.threads,
-                                       experimental_op_resolver_type=resolver)
-        index = self.interpreter.get_input_details()[0]["index"]
-        if tuple(self.interpreter.get_input_details()[0]["shape"]) != x.shape:
-            self.interpreter.resize_tensor_input(index, x.shape, strict=False)
-        self.interpreter.allocate_tensors()
-        self.interpreter.set_tensor(index, x)
-        self.fully_accelerated = None
-
-    def run(self) -> None:
-        self.interpreter.invoke()
-
-    def close(self) -> None:
-        self.interpreter = None
-
-
-class _CompiledModel:
-    """The CompiledModel API on the CPU (XNNPACK) or the GPU (with CPU fallback, flagged)."""
-
-    def __init__(self, path: Path, config: HostConfig, x: np.ndarray):
-        from ai_edge_litert.compiled_model import CompiledModel
-        from ai_edge_litert.hardware_accelerator import HardwareAccelerator
-        from ai_edge_litert.options import CpuOptions, Options
-
-        accelerators = HardwareAccelerator.CPU if config.accelerator == "cpu" \
-            else HardwareAccelerator.GPU | HardwareAccelerator.CPU
-        options = Options(hardware_accelerators=accelerators,
-                          cpu_options=CpuOptions(num_threads=config.threads or 0))
-        self.model = CompiledModel.from_file(str(path), options=options)
-        shape = list(self.model.get_input_tensor_details(self._signature())
-                     .values())[0]["shape"]
-        if tuple(shape) != x.shape:
-            self.model.resize_input_tensor(0, x.shape, strict=False)
-        self.inputs = self.model.create_input_buffers(0)
-        self.outputs = self.model.create_output_buffers(0)
-        self.inputs[0].write(x)
-        self.fully_accelerated = self.model.is_fully_accelerated()
-
-    def _signature(self) -> str:
-        return next(iter(self.model.get_signature_list()))
-
-    def run(self) -> None:
-        self.model.run_by_index(0, self.inputs, self.outputs)
-
-    def close(self) -> None:
-        environment = self.model.environment
-        self.inputs = self.outputs = None
-        self.model.close()
-        environment.close()
+    with native_stderr() as native:
+        start = time.perf_counter()
+        try:
+            predictor, error = load_predictor(path, **config.as_options()), None
+        except Exception as e:  # LiteRT raises RuntimeError/ValueError with C++ context
+            predictor, error = None, first_line(e)
+        init_ms = (time.perf_counter() - start) * 1000.0
+        gc.collect()     # half-made runtime objects log while they are destroyed
+    return predictor, init_ms, native.lines, error
 
 
 def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, runs: int) -> dict:
     """Time one configuration; a runtime or accelerator that is not there gives a skipped entry."""
     model = str(path)
-    runner_type = _Interpreter if config.api == "interpreter" else _CompiledModel
     with host_peak() as memory:
-        with captured_native_stderr() as native:
-            start = time.perf_counter()
-            try:
-                runner = runner_type(path, config, x)
-                error = None
-            except Exception as e:  # LiteRT raises RuntimeError/ValueError with C++ context
-                error = first_line(e)
-                runner = None
-            init_ms = (time.perf_counter() - start) * 1000.0
-            gc.collect()     # half-made runtime objects log while they are destroyed
-        if runner is None:
+        predictor, init_ms, native, error = _open(path, config)
+        if predictor is None:
             reason = _native_reason(native, error)
             if config.accelerator == "gpu":
                 reason = f"LiteRT GPU accelerator not available here: {reason}"
@@ -177,15 +131,14 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
                 return report.skipped(config.name, model, config.as_dict(), reason)
             raise StdcError(f"{path}: {config.name} cannot load the model: {reason}")
         log.info("timing %s: %d warm-up + %d runs", config.name, warmup, runs)
-        timings = time_runs(runner.run, warmup, runs, config.name)
+        timings = time_runs(predictor.device_run(x), warmup, runs, config.name)
     warnings = []
-    if config.accelerator == "gpu" and not runner.fully_accelerated:
+    if config.accelerator == "gpu" and not predictor.fully_accelerated:
         warnings.append("GPU accelerator did not take the whole graph (is_fully_accelerated() is "
                         "False): part or all of the model ran on the CPU")
-    delegation = (xnnpack_delegation(runner.interpreter)
-                  if config.api == "interpreter" and config.accelerator == "xnnpack" else None)
-    with captured_native_stderr():
-        runner.close()
+    delegation = predictor.delegation()
+    with native_stderr():
+        predictor.close()
         gc.collect()
     if delegation and delegation["nodes_delegated"] < delegation["nodes_total"]:
         left = delegation["nodes_total"] - delegation["nodes_delegated"]
@@ -198,34 +151,6 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
                          peak_memory_mb={"host": memory.peak_mb, "host_delta": memory.delta_mb,
                                          "scope": memory.scope},
                          delegation=delegation, warnings=warnings)
-
-
-def xnnpack_delegation(interpreter) -> dict:
-    """Which of the model's ops the XNNPACK delegate took, from the Interpreter's node list.
-
-    With the default resolver every delegate partition is a ``DELEGATE`` node whose inputs and
-    outputs bound a connected set of the original ops; walking back from its outputs to its
-    inputs finds them. The ops left over run on LiteRT's builtin CPU kernels.
-    """
-    ops = interpreter._get_ops_details()
-    original = {o["index"]: o for o in ops if o["op_name"] != "DELEGATE"}
-    producer = {int(t): i for i, o in original.items() for t in o["outputs"]}
-    taken: set[int] = set()
-    partitions = [o for o in ops if o["op_name"] == "DELEGATE"]
-    for node in partitions:
-        bounds = {int(t) for t in node["inputs"]}
-        stack = [int(t) for t in node["outputs"]]
-        while stack:
-            tensor = stack.pop()
-            op = producer.get(tensor)
-            if tensor in bounds or op is None or op in taken:
-                continue
-            taken.add(op)
-            stack += [int(t) for t in original[op]["inputs"]]
-    left = Counter(o["op_name"] for i, o in original.items() if i not in taken)
-    return {"delegate": "xnnpack", "nodes_delegated": len(taken), "nodes_total": len(original),
-            "partitions": len(partitions), "applied": bool(partitions),
-            "unsupported_ops": [f"{name} x{n}" for name, n in sorted(left.items())]}
 
 
 _OP_LINE = re.compile(r"^\s*Op#(\d+)\s+([A-Z0-9_]+)\(")
@@ -250,7 +175,7 @@ def _analyze(path: Path) -> str:
 
 def compatibility(path: Path, threads: int = 1) -> dict:
     """Ops the model uses, which XNNPACK takes, and LiteRT's analyzer GPU verdict per op."""
-    from ai_edge_litert.interpreter import Interpreter
+    from stdc_tf.runtime import load_predictor
 
     text = _analyze(path)
     ops: Counter = Counter()
@@ -266,10 +191,8 @@ def compatibility(path: Path, threads: int = 1) -> dict:
     verdict = next((line.strip() for line in text.splitlines()
                     if "compatible with GPU delegate" in line or "has GPU delegate compatibility"
                     in line), "")
-    with captured_native_stderr():
-        interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        interpreter.allocate_tensors()
-    delegation = xnnpack_delegation(interpreter)
+    with native_stderr():
+        delegation = load_predictor(path, threads=threads).delegation()
     not_xnnpack = {item.rsplit(" x", 1)[0] for item in delegation["unsupported_ops"]}
     return {
         "source": "LiteRT model analyzer (gpu_compatibility=True) + Interpreter delegate partitions",

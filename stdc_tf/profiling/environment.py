@@ -64,20 +64,3 @@ def nvidia_gpus() -> list[dict]:
         if len(parts) == 3:
             gpus.append({"name": parts[0], "driver": parts[1], "memory_mb": float(parts[2])})
     return gpus
-
-
-def gpu_memory_used_mb(pid: int | None = None) -> float | None:
-    """Device memory this process holds on the GPUs (``nvidia-smi``), ``None`` if unknown."""
-    smi = shutil.which("nvidia-smi")
-    if not smi:
-        return None
-    pid = os.getpid() if pid is None else pid
-    try:
-        out = subprocess.run([smi, "--query-compute-apps=pid,used_memory",
-                              "--format=csv,noheader,nounits"], capture_output=True, text=True,
-                             timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    used = [float(p[1]) for p in (line.split(",") for line in out.splitlines())
-            if len(p) == 2 and p[0].strip() == str(pid) and p[1].strip().isdigit()]
-    return sum(used) if used else None

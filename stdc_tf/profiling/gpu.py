@@ -5,24 +5,24 @@ reads (Keras, SavedModel, TF-TRT SavedModel, ONNX, TensorRT engine, LiteRT) is t
 way. Three timed regions, chosen by the caller and named in every result:
 
 * ``compute`` — the model alone: the prepared input already sits on the device and the output
-  stays there; the device is synchronised before the clock is read (TensorFlow:
-  ``tf.test.experimental.sync_devices``; onnxruntime: I/O binding, whose run waits for the
-  device; a predictor may offer ``device_run(x)`` returning a callable that may report CUDA-event
-  milliseconds). This is what TensorRT-style FPS tables (the STDC paper's) measure.
+  stays there; the device is synchronised before the clock is read (the predictor's
+  :meth:`~stdc_tf.runtime.Predictor.device_run`: TensorFlow syncs its devices, onnxruntime runs an
+  I/O binding, a TensorRT engine reports CUDA-event milliseconds, LiteRT invokes with its input
+  tensor already written). This is what TensorRT-style FPS tables (the STDC paper's) measure.
 * ``copies`` — the model plus the host→device copy of the input and the device→host copy of the
   output (numpy in, numpy out).
 * ``end-to-end`` — uint8 RGB in, the predictor's own pre-processing (ImageNet normalisation or
   quantisation), copies, model, its post-processing and the argmax to a uint8 class map.
 
-ONNX models are timed once per onnxruntime execution provider asked for (CPU, CUDA, TensorRT);
-a provider this onnxruntime does not have becomes a ``skipped`` entry with the reason.
+Each of the predictor's :meth:`~stdc_tf.runtime.Predictor.executions` is timed (an ONNX model once
+per onnxruntime execution provider asked for: CPU, CUDA, TensorRT); one that cannot start here
+becomes a ``skipped`` entry with the reason.
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +30,9 @@ import numpy as np
 
 from stdc_tf.errors import ConfigError, StdcError, first_line
 from stdc_tf.profiling import environment, report
-from stdc_tf.profiling.timing import RunFn, host_peak, time_runs
-from stdc_tf.runtime import (
-    KerasPredictor,
-    ModelLoadError,
-    OnnxPredictor,
-    Predictor,
-    SavedModelPredictor,
-    load_predictor,
-)
+from stdc_tf.profiling.timing import host_peak, time_runs
+from stdc_tf.runtime import ModelLoadError, Predictor, RunFn, load_predictor
+from stdc_tf.runtime.onnx import PROVIDERS
 
 log = logging.getLogger(__name__)
 
@@ -50,134 +44,8 @@ REGIONS = {
     "end-to-end": "uint8 RGB in -> pre-processing -> copies + model -> post-processing -> "
                   "argmax uint8 class map out",
 }
-ONNX_PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider",
-                  "tensorrt": "TensorrtExecutionProvider"}
+ONNX_PROVIDERS = tuple(PROVIDERS)
 DEFAULT_INPUT_SIZE = (512, 1024)   # Cityscapes at scale 0.5: the Seg50 protocol
-
-
-@dataclass
-class Execution:
-    """One way to run a predictor: its runtime configuration, device and the calls to time."""
-
-    name: str
-    config: dict
-    device: str                                     # "cpu" or "gpu"
-    timer: str
-    run_host: Callable[[np.ndarray], np.ndarray]    # prepared host input -> raw host output
-    device_run: Callable[[np.ndarray], RunFn] | None = None
-    no_device_run: str = ""                         # why device_run is None
-    reset_device_memory: Callable[[], None] = lambda: None
-    device_memory_mb: Callable[[], float | None] = lambda: None
-    warnings: list[str] = field(default_factory=list)
-
-
-def _tf_device() -> tuple[str, str]:
-    import tensorflow as tf
-
-    return ("gpu", "GPU:0") if tf.config.list_logical_devices("GPU") else ("cpu", "CPU:0")
-
-
-def _tf_execution(predictor: Predictor) -> Execution:
-    """Keras and SavedModel predictors (TF-TRT SavedModels included): one TensorFlow call."""
-    import tensorflow as tf
-
-    kind, device = _tf_device()
-    call = predictor.tensor_function()
-
-    def device_run(x: np.ndarray) -> RunFn:
-        with tf.device(device):
-            x_device = tf.identity(tf.constant(x))
-
-        def run() -> None:
-            call(x_device)
-            tf.test.experimental.sync_devices()
-        return run
-
-    def reset() -> None:
-        if kind == "gpu":
-            tf.config.experimental.reset_memory_stats(device)
-
-    def peak() -> float | None:
-        return tf.config.experimental.get_memory_info(device)["peak"] / 2**20 if kind == "gpu" \
-            else None
-
-    timer = "host clock after tf.test.experimental.sync_devices()" if kind == "gpu" \
-        else "host clock"
-    return Execution(predictor.runtime, {"runtime": predictor.runtime, "tf_device": device}, kind,
-                     timer, predictor.run_prepared, device_run, reset_device_memory=reset,
-                     device_memory_mb=peak)
-
-
-def _onnx_execution(predictor: OnnxPredictor, provider: str) -> Execution | str:
-    """An onnxruntime session on one execution provider, or the reason it cannot be made."""
-    import onnxruntime as ort
-
-    wanted = ONNX_PROVIDERS[provider]
-    available = ort.get_available_providers()
-    if wanted not in available:
-        return (f"onnxruntime {ort.__version__} has no {wanted} (available: "
-                f"{', '.join(available)}); install onnxruntime-gpu with CUDA/TensorRT for it")
-    chain = [p for p in ("TensorrtExecutionProvider", "CUDAExecutionProvider",
-                         "CPUExecutionProvider") if p in available]
-    chain = chain[chain.index(wanted):]
-    try:
-        session = ort.InferenceSession(str(predictor.path), providers=chain)
-    except Exception as e:  # onnxruntime raises its own types when a provider cannot start
-        return f"{wanted} could not start: {first_line(e)}"
-    if wanted not in session.get_providers():
-        return (f"{wanted} did not start (onnxruntime fell back to "
-                f"{', '.join(session.get_providers())}); check the CUDA/TensorRT libraries")
-    input_name = session.get_inputs()[0].name
-    output_name = session.get_outputs()[0].name
-    kind, ort_device = ("cpu", "cpu") if provider == "cpu" else ("gpu", "cuda")
-
-    def run_host(x: np.ndarray) -> np.ndarray:
-        return session.run([output_name], {input_name: x})[0]
-
-    def device_run(x: np.ndarray) -> RunFn:
-        binding = session.io_binding()
-        binding.bind_ortvalue_input(input_name, ort.OrtValue.ortvalue_from_numpy(x, ort_device, 0))
-        binding.bind_output(output_name, ort_device)
-
-        def run() -> None:
-            session.run_with_iobinding(binding)
-        return run
-
-    timer = "host clock (onnxruntime waits for the device at the end of each run)" \
-        if kind == "gpu" else "host clock"
-    memory = environment.gpu_memory_used_mb if kind == "gpu" else (lambda: None)
-    warnings = ([f"TensorRT builds its engine during the warm-up runs; nodes it rejects run on "
-                 f"{', '.join(chain[1:])}"] if provider == "tensorrt" else [])
-    return Execution(f"onnxruntime {wanted}", {"runtime": "onnxruntime", "provider": wanted},
-                     kind, timer, run_host, device_run, device_memory_mb=memory,
-                     warnings=warnings)
-
-
-def _generic_execution(predictor: Predictor) -> Execution:
-    """Any other predictor (TensorRT engines, LiteRT): its own run, and ``device_run`` if offered."""
-    kind = getattr(predictor, "device", None) or ("gpu" if "tensorrt" in predictor.runtime
-                                                  else "cpu")
-    device_run = getattr(predictor, "device_run", None)
-    timer = getattr(predictor, "device_timer", None) or "host clock"
-    return Execution(predictor.runtime, {"runtime": predictor.runtime}, kind, timer,
-                     predictor.run_prepared, device_run,
-                     no_device_run=f"the {predictor.runtime} predictor offers no device-resident run",
-                     device_memory_mb=environment.gpu_memory_used_mb if kind == "gpu"
-                     else (lambda: None))
-
-
-def executions(predictor: Predictor, providers: Sequence[str]) -> list[Execution | tuple[str, str]]:
-    """The ways to run ``predictor``: Executions, or ``(name, reason)`` for those that cannot run."""
-    if isinstance(predictor, (KerasPredictor, SavedModelPredictor)):
-        return [_tf_execution(predictor)]
-    if isinstance(predictor, OnnxPredictor):
-        out: list[Execution | tuple[str, str]] = []
-        for provider in providers:
-            made = _onnx_execution(predictor, provider)
-            out.append((f"onnxruntime {ONNX_PROVIDERS[provider]}", made) if isinstance(made, str)
-                       else made)
-        return out
-    return [_generic_execution(predictor)]
 
 
 def _class_map(out: np.ndarray, predictor: Predictor) -> np.ndarray:
@@ -185,17 +53,17 @@ def _class_map(out: np.ndarray, predictor: Predictor) -> np.ndarray:
         else out.astype(np.uint8)
 
 
-def _region_run(region: str, execution: Execution, predictor: Predictor,
-                images: np.ndarray) -> RunFn | str:
-    """The callable to time for ``region``, or the reason this execution cannot time it."""
+def _region_run(region: str, predictor: Predictor, images: np.ndarray) -> RunFn | str:
+    """The callable to time for ``region``, or the reason this predictor cannot time it."""
     x = predictor.prepare_input(images)              # the predictor's own pre-processing
     if region == "compute":
-        if execution.device_run is None:
-            return execution.no_device_run
-        return execution.device_run(x)
+        try:
+            return predictor.device_run(x)
+        except NotImplementedError as e:
+            return str(e)
     if region == "copies":
-        return lambda: (execution.run_host(x), None)[1]
-    return lambda: (_class_map(predictor.finish_output(execution.run_host(predictor.prepare_input(images))),
+        return lambda: (predictor.run_prepared(x), None)[1]
+    return lambda: (_class_map(predictor.finish_output(predictor.run_prepared(predictor.prepare_input(images))),
                                predictor), None)[1]
 
 
@@ -205,9 +73,6 @@ def model_info(predictor: Predictor) -> dict[str, Any]:
     info["path"] = info["path"] or f"<in-memory {predictor.runtime} model>"
     info["input_dtype"] = np.dtype(predictor.io.input_dtype).name
     info["batch"] = predictor.io.batch
-    policy = getattr(getattr(predictor, "model", None), "dtype_policy", None)
-    if policy is not None:
-        info["dtype_policy"] = getattr(policy, "name", str(policy))
     return info
 
 
@@ -235,32 +100,31 @@ def profile_predictor(predictor: Predictor, *, batches: Sequence[int] = (1,), wa
     model = model_info(predictor)["path"]
     rng = np.random.default_rng(0)
     entries = []
-    for execution in executions(predictor, providers):
+    for execution in predictor.executions(providers):
         if isinstance(execution, tuple):
             name, reason = execution
             log.warning("skipped: %s: %s", name, reason)
             entries.append(report.skipped(name, model, {"runtime": predictor.runtime}, reason))
             continue
         for batch in batches:
-            if predictor.io.batch is not None and batch != predictor.io.batch:
-                reason = f"the model's batch is fixed at {predictor.io.batch}"
-                entries.append(report.skipped(execution.name, model, execution.config, reason, batch))
+            if not execution.takes_batch(batch):
+                reason = f"the model's batch is fixed at {execution.io.batch}"
+                entries.append(report.skipped(execution.name, model, execution.options(), reason, batch))
                 continue
             images = rng.integers(0, 256, (batch, height, width, 3), dtype=np.uint8)
             for region in regions:
-                entries.append(_time_region(execution, predictor, model, images, region,
-                                            warmup, runs))
+                entries.append(_time_region(execution, model, images, region, warmup, runs))
     return entries
 
 
-def _time_region(execution: Execution, predictor: Predictor, model: str, images: np.ndarray,
-                 region: str, warmup: int, runs: int) -> dict:
+def _time_region(execution: Predictor, model: str, images: np.ndarray, region: str, warmup: int,
+                 runs: int) -> dict:
     batch = len(images)
-    config = {**execution.config, "device": execution.device, "region": region,
+    config = {**execution.options(), "device": execution.device, "region": region,
               "input_size": list(images.shape[1:3])}
     name = f"{execution.name} [{execution.device}]"
     try:
-        run = _region_run(region, execution, predictor, images)
+        run = _region_run(region, execution, images)
         if isinstance(run, str):
             return report.skipped(name, model, config, run, batch)
         log.info("timing %s, batch %d, %s: %d warm-up + %d runs", name, batch, region, warmup, runs)
@@ -276,7 +140,7 @@ def _time_region(execution: Execution, predictor: Predictor, model: str, images:
     return report.result(name, model, config, batch=batch, timed_region=REGIONS[region],
                          timer=execution.timer, first_inference_ms=timings.first_ms,
                          warmup_ms=timings.warmup_stats(), latency_ms=timings.stats(),
-                         peak_memory_mb=memory, warnings=execution.warnings)
+                         peak_memory_mb=memory, warnings=list(execution.notes))
 
 
 def _device(entries: list[dict]) -> dict:

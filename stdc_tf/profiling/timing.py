@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import resource
 import sys
 import time
@@ -122,28 +121,3 @@ def host_peak() -> Iterator[HostPeak]:
         scale = 1.0 if sys.platform == "darwin" else 1024.0   # bytes on macOS, KiB elsewhere
         out.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
         out.scope = "process lifetime"
-
-
-@contextlib.contextmanager
-def captured_native_stderr() -> Iterator[list[str]]:
-    """Collect what native libraries write to file descriptor 2 during the block.
-
-    LiteRT's C++ runtime logs every accelerator it tries (and why one failed) straight to fd 2;
-    the profiler keeps those lines out of the user's terminal and reads the reason of a failure
-    from them. The list is filled when the block ends.
-    """
-    import tempfile
-
-    lines: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield lines
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            lines.extend(sink.read().decode(errors="replace").splitlines())

@@ -1,8 +1,10 @@
 """Quantize a tf_keras STDC model for quantization-aware training, and save / load the result.
 
-tfmot's default 8-bit scheme (per-axis conv weights, per-tensor activations) plus the configs of
-:mod:`stdc_tf.quantization.configs`. The float weights are kept: a QAT model starts where the
-float model ended.
+Two schemes (:mod:`stdc_tf.quantization.schemes`): ``litert`` (the default) is tfmot's default
+8-bit scheme (per-axis conv weights, per-tensor asymmetric activations) plus the configs of
+:mod:`stdc_tf.quantization.configs`; ``tensorrt`` is symmetric int8 with the fake-quant on the
+inputs of Conv/Add/Concatenate/Multiply, what TensorRT's ONNX parser and builder take. The float
+weights are kept: a QAT model starts where the float model ended.
 """
 from __future__ import annotations
 
@@ -13,14 +15,16 @@ from typing import Any
 from stdc_tf.atomic import atomic_output
 from stdc_tf.errors import StdcError, first_line
 from stdc_tf.quantization.configs import quantize_config_for, scope
-from stdc_tf.runtime.predictors import register_predictor
+from stdc_tf.quantization.schemes import DEFAULT_SCHEME, check_scheme, quantize_tensorrt
 
 
-def quantize(model: Any) -> Any:
+def quantize(model: Any, scheme: str = DEFAULT_SCHEME) -> Any:
     """The QAT version of a float tf_keras model (fake-quant inserted, weights kept)."""
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
+    if check_scheme(scheme) == "tensorrt":
+        return quantize_tensorrt(model)
     q = tfmot.quantization.keras
 
     def annotate(layer):
@@ -66,14 +70,9 @@ def load_qat(path: str | Path) -> Any:
         raise StdcError(f"{path}: not a readable QAT model ({first_line(exc, 200)})") from None
 
 
-def _qat_predictor(path: Path) -> Any:
+def qat_predictor(path: Path) -> Any:
+    """The runtime's loader for QAT ``.h5`` files (registered in :mod:`stdc_tf.runtime`)."""
     from stdc_tf.models import inference_model
-    from stdc_tf.runtime.predictors import KerasPredictor
+    from stdc_tf.runtime.tensorflow import KerasPredictor
 
     return KerasPredictor(inference_model(load_qat(path)), path)
-
-
-# The evaluator and the profilers score a QAT model as it is (fake-quant in TensorFlow), beside
-# its converted .tflite; registered here because the runtime layer knows nothing of tfmot.
-register_predictor("qat", ".h5 QAT model (tf_keras + tfmot)", lambda p: p.is_file() and p.suffix == ".h5",
-                   _qat_predictor)

@@ -18,7 +18,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,10 @@ from typing import Any
 import numpy as np
 
 from stdc_tf.atomic import atomic_output
-from stdc_tf.errors import StdcError, first_line
-from stdc_tf.runtime.predictors import (
-    ModelIO,
-    ModelLoadError,
-    Predictor,
-    SavedModelPredictor,
-    infer_output_kind,
-    register_predictor,
-)
+from stdc_tf.errors import first_line
+from stdc_tf.runtime.base import ModelIO, ModelLoadError, Predictor, RunFn, RuntimeUnavailable, infer_output_kind
+from stdc_tf.runtime.devices import process_gpu_memory_mb
+from stdc_tf.runtime.tensorflow import SavedModelPredictor
 
 TFTRT_INSTALL = "the TF-TRT environment (pip install -r requirements-tensorrt.txt)"
 ENGINE_INSTALL = "pip install tensorrt-cu12 cuda-python on a machine with an NVIDIA GPU"
@@ -42,7 +36,7 @@ ENGINE_SUFFIXES = (".plan", ".engine", ".trt")
 OUTPUT_NAMES = ("classes", "logits")   # the exporters' output names, in order of preference
 
 
-class TensorRTUnavailable(ModelLoadError, StdcError):
+class TensorRTUnavailable(RuntimeUnavailable):
     """The TensorRT stack that a model or a conversion needs is missing on this machine."""
 
 
@@ -243,6 +237,8 @@ class TensorRTPredictor(Predictor):
     """
 
     runtime = "tensorrt"
+    device = "gpu"
+    timer = "CUDA events around execute_async_v3"
 
     def __init__(self, path: Path):
         require_engine_runtime(f"TensorRT engine {path}")
@@ -265,20 +261,37 @@ class TensorRTPredictor(Predictor):
         self._input = inputs[0]
         self._output = next((n for n in OUTPUT_NAMES if n in outputs), outputs[0])
         shape = tuple(self._engine.get_tensor_shape(self._input))
-        self._max_batch = int(self._engine.get_tensor_profile_shape(self._input, 0)[2][0]) \
-            if shape[0] == -1 else shape[0]
-        dims = [d if d > 0 else None for d in shape]
-        if len(dims) != 4 or dims[3] not in (3, None):
+        if len(shape) != 4 or shape[3] not in (3, -1):
             raise ModelLoadError(f"TensorRT engine {path} takes input {list(shape)}; expected RGB "
                                  f"images [N, H, W, 3]")
+        # the shapes the engine's one optimization profile takes (min, opt, max)
+        self._profile = [tuple(int(d) for d in s) for s in
+                         self._engine.get_tensor_profile_shape(self._input, 0)] if -1 in shape \
+            else [shape] * 3
+        self._max_batch = self._profile[2][0]
+        height, width = self._built_size(shape)
         self._outputs = {n: np.dtype(trt.nptype(self._engine.get_tensor_dtype(n))) for n in outputs}
-        self.io = ModelIO(dims[1], dims[2], None if shape[0] == -1 else shape[0],
+        self.io = ModelIO(height, width, None if shape[0] == -1 else shape[0],
                           np.dtype(trt.nptype(self._engine.get_tensor_dtype(self._input))),
                           infer_output_kind(tuple(self._engine.get_tensor_shape(self._output)),
                                             self._outputs[self._output], False))
         self._context = self._engine.create_execution_context()
         self._stream = cuda_call(cudart.cudaStreamCreate())
         self._buffers: dict[str, DeviceBuffer] = {}
+
+    def _built_size(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """H x W the engine takes: its own static dims, else the size its sidecar says it was
+        built for, else its profile's optimum (never "any size": a profile bounds every dim)."""
+        if shape[1] > 0 and shape[2] > 0:
+            return shape[1], shape[2]
+        if self.info is not None:
+            return tuple(self.info.input_size)
+        return self._profile[1][1], self._profile[1][2]
+
+    def takes(self) -> str:
+        """The input shapes the engine's profile accepts, in words."""
+        low, high = self._profile[0], self._profile[2]
+        return " x ".join(f"{a}" if a == b else f"{a}..{b}" for a, b in zip(low, high))
 
     def _buffer(self, name: str, nbytes: int) -> DeviceBuffer:
         if name not in self._buffers or self._buffers[name].nbytes < nbytes:
@@ -288,7 +301,9 @@ class TensorRTPredictor(Predictor):
 
     def _stage(self, x: np.ndarray) -> None:
         """Set the input shape, copy ``x`` (kept alive by the caller) in, size every output."""
-        self._context.set_input_shape(self._input, x.shape)
+        if not self._context.set_input_shape(self._input, x.shape):
+            raise ValueError(f"TensorRT engine {self.path} refuses input shape {list(x.shape)}; "
+                             f"it takes {self.takes()} (NHWC)")
         self._buffer(self._input, x.nbytes).upload(x, self._stream)
         for name, dtype in self._outputs.items():   # outputs nobody reads still need memory
             shape = tuple(self._context.get_tensor_shape(name))
@@ -312,9 +327,10 @@ class TensorRTPredictor(Predictor):
         cuda_call(cudart.cudaStreamSynchronize(self._stream))
         return out
 
-    device_timer = "CUDA events around execute_async_v3"
+    def device_memory_mb(self) -> float | None:
+        return process_gpu_memory_mb()
 
-    def device_run(self, x: np.ndarray) -> Callable[[], float]:
+    def device_run(self, x: np.ndarray) -> RunFn:
         """For profilers: ``x`` copied to the GPU once; the callable runs the engine alone and
         returns its milliseconds, measured with CUDA events on the engine's stream."""
         from cuda.bindings import runtime as cudart
@@ -339,9 +355,3 @@ class TensorRTPredictor(Predictor):
         info = {"precision": self.info.precision, "tensorrt_version": self.info.tensorrt_version} \
             if self.info else {}
         return {**super().describe(), **info}
-
-
-register_predictor("tftrt", "TF-TRT SavedModel directory (TensorFlow built with TensorRT)",
-                   is_tftrt_saved_model, TFTRTPredictor)
-register_predictor("tensorrt", "TensorRT engine (.plan/.engine/.trt, with tensorrt + GPU)",
-                   lambda p: p.is_file() and p.suffix in ENGINE_SUFFIXES, TensorRTPredictor)

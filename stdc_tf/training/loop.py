@@ -45,7 +45,7 @@ from stdc_tf.data.pipeline import BadSamples, iterate_with_clear_errors, train_d
 from stdc_tf.errors import StdcError, Terminated, first_line
 from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.models.preprocessing import normalize
-from stdc_tf.runtime.predictors import KerasPredictor
+from stdc_tf.runtime.tensorflow import KerasPredictor
 from stdc_tf.training.config import TrainConfig
 from stdc_tf.training.strategy import is_chief, task_id
 from stdc_tf.visualize import blend, opacity_alpha
