@@ -1,8 +1,5 @@
 package ai.stdc.demo
 
-import ai.stdc.demo.core.ClassMap
-import ai.stdc.demo.core.Overlay
-import ai.stdc.demo.core.Palette
 import ai.stdc.demo.core.RgbImage
 import android.content.ContentResolver
 import android.graphics.Bitmap
@@ -12,17 +9,10 @@ import android.net.Uri
 import androidx.camera.core.ImageProxy
 import java.io.InputStream
 
-/** Conversions between Android image types and the core's [RgbImage] / [ClassMap]. */
+/** Conversions between Android image types and the core's [RgbImage], and reused frame memory. */
 object Frames {
   /** Longest side of a still image after decoding: bounds memory and post-processing time. */
   const val MAX_STILL_SIDE = 1280
-
-  /** An RGBA_8888 camera frame, turned upright (CameraX says by how much). */
-  fun fromCamera(image: ImageProxy): RgbImage {
-    val plane = image.planes[0]
-    return RgbImage.fromRgba(plane.buffer, image.width, image.height, plane.rowStride,
-      plane.pixelStride).rotate(image.imageInfo.rotationDegrees)
-  }
 
   fun fromBitmap(bitmap: Bitmap): RgbImage {
     val argb = IntArray(bitmap.width * bitmap.height)
@@ -32,11 +22,6 @@ object Frames {
 
   fun toBitmap(image: RgbImage): Bitmap =
     Bitmap.createBitmap(image.toArgb(), image.width, image.height, Bitmap.Config.ARGB_8888)
-
-  /** The class colours at [alpha] as a bitmap the size of the class map (shown scaled). */
-  fun mask(classes: ClassMap, palette: Palette, alpha: Int): Bitmap =
-    Bitmap.createBitmap(Overlay.colorize(classes, palette, alpha), classes.width, classes.height,
-      Bitmap.Config.ARGB_8888)
 
   /** Decodes a picture (gallery URI or asset stream), downsampled and turned upright by EXIF. */
   fun decodeStill(open: () -> InputStream): RgbImage {
@@ -67,4 +52,40 @@ object Frames {
       ExifInterface.ORIENTATION_ROTATE_270 -> 270
       else -> 0
     }
+}
+
+/**
+ * Memory reused from frame to frame on the worker: the camera plane's bytes, the mask's colours
+ * and three mask bitmaps taken in turn, so the one on screen is never the one being written.
+ */
+class FrameMemory {
+  private var plane = ByteArray(0)
+  private var argb = IntArray(0)
+  private val masks = arrayOfNulls<Bitmap>(3)
+  private var next = 0
+
+  /** The frame's first plane copied out of its (direct) buffer in one bulk read. */
+  fun plane(image: ImageProxy): ByteArray {
+    val buffer = image.planes[0].buffer
+    buffer.rewind()
+    if (plane.size < buffer.remaining()) plane = ByteArray(buffer.remaining())
+    buffer.get(plane, 0, buffer.remaining())
+    return plane
+  }
+
+  /** A colour array of [size] pixels (reused). */
+  fun argb(size: Int): IntArray {
+    if (argb.size != size) argb = IntArray(size)
+    return argb
+  }
+
+  /** The next mask bitmap, [width] x [height], filled with [colors]. */
+  fun mask(colors: IntArray, width: Int, height: Int): Bitmap {
+    val reuse = masks[next]?.takeIf { it.width == width && it.height == height }
+    val bitmap = reuse ?: Bitmap.createBitmap(width, height, Bitmap.Config.ARGB_8888)
+    bitmap.setPixels(colors, 0, width, 0, 0, width, height)
+    masks[next] = bitmap
+    next = (next + 1) % masks.size
+    return bitmap
+  }
 }

@@ -3,7 +3,9 @@ package ai.stdc.demo
 import ai.stdc.demo.core.AcceleratorFallback.Accelerator
 import ai.stdc.demo.core.ClassMap
 import ai.stdc.demo.core.FrameStats
+import ai.stdc.demo.core.LatestOnly
 import ai.stdc.demo.core.ModelCatalog
+import ai.stdc.demo.core.NpuRuntime
 import ai.stdc.demo.core.Overlay
 import ai.stdc.demo.core.RgbImage
 import android.app.Application
@@ -14,13 +16,17 @@ import androidx.camera.core.ImageProxy
 import androidx.lifecycle.AndroidViewModel
 import com.google.ai.edge.litert.BuiltinNpuAcceleratorProvider
 import com.google.ai.edge.litert.Environment
+import java.io.File
 import java.io.InputStream
+import java.util.EnumMap
+import java.util.EnumSet
 import java.util.Locale
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.update
+import com.google.ai.edge.litert.Accelerator as LiteRtAccelerator
 
 enum class Mode { CAMERA, STILL }
 
@@ -30,15 +36,22 @@ data class LegendEntry(val name: String, val rgb: Int)
 data class UiState(
   val models: List<String> = emptyList(),
   val modelIndex: Int = 0,
+  /** The choices this phone and this APK can honour (NPU only with a packaged vendor runtime). */
+  val offered: List<Accelerator> = listOf(Accelerator.GPU, Accelerator.GPU_CPU, Accelerator.CPU),
   val picked: Accelerator = Accelerator.GPU,
-  /** The accelerator the model really runs on, and why better ones were passed over. */
+  /** What the model really runs on, and why better choices were passed over. */
   val running: String = "",
+  /** What is not known about [running] (how many ops the CPU took), or null. */
+  val runningNote: String? = null,
   val opacity: Float = 0.5f,
   val mode: Mode = Mode.CAMERA,
-  /** Camera mode: the class colours at the model's resolution, stretched over the frame. */
+  /** Camera mode: the class colours of the model's crop of the frame. */
   val mask: Bitmap? = null,
-  /** Width / height of the (upright) camera frame the mask belongs to. */
+  /** Width / height of the upright camera frame. */
   val frameAspect: Float = 3f / 4f,
+  /** The share of the frame's width and height (centred) that the model saw and [mask] covers. */
+  val cropWidth: Float = 1f,
+  val cropHeight: Float = 1f,
   /** Still mode: the picture with its class colours blended in at full resolution. */
   val still: Bitmap? = null,
   val stats: String = "",
@@ -58,19 +71,25 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
   val worker: ExecutorService = Executors.newSingleThreadExecutor { Thread(it, "inference") }
 
   private val stats = FrameStats(30)
-  private var catalog: List<ModelCatalog.Entry> = emptyList()
+  private val memory = FrameMemory()
+  private var bundled = Models.Bundled(emptyList(), emptyMap(), emptyList())
   private var segmenter: Segmenter? = null
   private var env: Environment? = null
+  private var available: Set<Accelerator> = EnumSet.of(Accelerator.CPU)
+  private val whyNot = EnumMap<Accelerator, String>(Accelerator::class.java)
+  private var npu: NpuRuntime? = null
   private var stillImage: RgbImage? = null
   private var stillClasses: ClassMap? = null
+  /** Opacity changes in still mode: one full-size blend per worker turn, with the newest value. */
+  private val stillRender = LatestOnly { renderStill() }
   /** Bundled files that could not be used: shown until something else needs saying. */
   private var loadProblems: String? = null
 
   init {
     worker.execute {
-      val (entries, problems) = Models.bundled(app.assets)
-      catalog = entries
-      loadProblems = (problems + if (entries.isEmpty()) listOf(NO_MODELS) else emptyList())
+      bundled = Models.bundled(app.assets)
+      val entries = bundled.entries
+      loadProblems = (bundled.problems + if (entries.isEmpty()) listOf(NO_MODELS) else emptyList())
         .joinToString("\n").ifEmpty { null }
       _state.update { it.copy(models = entries.map { e -> e.label() }, message = loadProblems) }
       if (entries.isNotEmpty()) openModel()
@@ -83,7 +102,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
 
   fun setOpacity(opacity: Float) {
     _state.update { it.copy(opacity = opacity) }
-    if (state.value.mode == Mode.STILL) worker.execute { renderStill() }
+    if (state.value.mode == Mode.STILL) stillRender.request(worker)
   }
 
   fun setMode(mode: Mode) = _state.update { it.copy(mode = mode, mask = null) }
@@ -95,16 +114,24 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
       if (state.value.mode != Mode.CAMERA) return@use
       try {
         val t0 = System.nanoTime()
-        val image = Frames.fromCamera(frame)
-        seg.prepare(image)
+        val plane = frame.planes[0]
+        val rotation = frame.imageInfo.rotationDegrees
+        seg.frames.process(memory.plane(frame), 0, frame.width, frame.height, plane.rowStride,
+          plane.pixelStride, rotation, seg.frameInput)
         val t1 = System.nanoTime()
-        val output = seg.infer()
+        val output = seg.infer(seg.frameInput)
         val t2 = System.nanoTime()
-        val mask = Frames.mask(seg.classes(output), seg.entry.spec.metadata.palette, alpha())
+        val classes = seg.classes(output)
+        val colors = memory.argb(classes.ids.size)
+        Overlay.colorize(classes.ids, Overlay.lut(seg.entry.spec.metadata.palette, alpha()), colors)
+        val mask = memory.mask(colors, classes.width, classes.height)
         val t3 = System.nanoTime()
         stats.record(t3, t1 - t0, t2 - t1, t3 - t2)
+        val upright = if (rotation % 180 == 0) frame.width to frame.height else frame.height to frame.width
         _state.update {
-          it.copy(mask = mask, frameAspect = image.width.toFloat() / image.height,
+          it.copy(mask = mask, frameAspect = upright.first.toFloat() / upright.second,
+            cropWidth = seg.frames.cropWidth().toFloat() / upright.first,
+            cropHeight = seg.frames.cropHeight().toFloat() / upright.second,
             stats = stats.summary())
         }
       } catch (e: Exception) {
@@ -133,7 +160,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
       val t0 = System.nanoTime()
       seg.prepare(image)
       val t1 = System.nanoTime()
-      val output = seg.infer()
+      val output = seg.infer(seg.stillInput)
       val t2 = System.nanoTime()
       stillClasses = seg.classesAt(output, image.height, image.width)
       renderStill()
@@ -148,6 +175,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     }
   }
 
+  /** On [worker]: the still picture blended at the current opacity. */
   private fun renderStill() {
     val seg = segmenter ?: return
     val image = stillImage ?: return
@@ -163,6 +191,32 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     worker.execute { openModel() }
   }
 
+  /**
+   * The LiteRT environment, made once: created with the context so LiteRT keeps compiled models
+   * in the app's cache folder, and with the NPU provider only when a vendor runtime is packaged
+   * (the provider alone claims a runtime that is not there).
+   */
+  private fun environment(): Environment {
+    env?.let { return it }
+    val app = getApplication<Application>()
+    val runtime = NpuRuntime.find(File(app.applicationInfo.nativeLibraryDir).list())
+    npu = runtime
+    val created = if (runtime.vendor != null) {
+      Environment.create(app, BuiltinNpuAcceleratorProvider(app))
+    } else {
+      Environment.create(app)
+    }
+    val offered = created.getAvailableAccelerators()
+    val usable = EnumSet.of(Accelerator.CPU)
+    if (LiteRtAccelerator.GPU in offered) usable.addAll(listOf(Accelerator.GPU, Accelerator.GPU_CPU))
+    if (LiteRtAccelerator.NPU in offered && runtime.vendor != null) usable.add(Accelerator.NPU)
+    whyNot[Accelerator.NPU] = runtime.problem ?: "LiteRT offers no NPU on this chip"
+    available = usable
+    env = created
+    _state.update { it.copy(offered = Accelerator.values().filter { a -> a in usable }) }
+    return created
+  }
+
   /** (Re)compiles the selected model on the picked accelerator, with fallback. On [worker]. */
   private fun openModel() {
     segmenter?.close()
@@ -170,22 +224,37 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     stillClasses = null
     stats.reset()
     val s = state.value
-    val entry = catalog.getOrNull(s.modelIndex) ?: return
-    _state.update { it.copy(running = "compiling…", mask = null, still = null, stats = "") }
+    val entry = catalogEntry(s.modelIndex) ?: return
+    _state.update {
+      it.copy(running = "compiling…", runningNote = null, mask = null, still = null, stats = "")
+    }
     try {
-      val environment = env ?: Environment.create(BuiltinNpuAcceleratorProvider(getApplication<Application>()))
-        .also { env = it }
-      val result = Segmenter.open(getApplication<Application>().assets, environment, entry, s.picked)
+      val environment = environment()
+      val result = Segmenter.open(getApplication(), environment, entry,
+        bundled.tokens[entry.asset] ?: entry.asset, s.picked, available, whyNot)
       segmenter = result.value
       val m = entry.spec.metadata
       _state.update {
-        it.copy(running = result.describe(), message = loadProblems,
+        it.copy(running = result.describe(), runningNote = note(result.accelerator),
+          message = loadProblems,
           legend = m.classes.indices.map { i -> LegendEntry(m.classes[i], m.palette.rgb(i)) })
       }
       stillImage?.let { if (state.value.mode == Mode.STILL) runStill(it) }
     } catch (e: Exception) {
+      _state.update { it.copy(running = "nothing: the model could not be opened", runningNote = null) }
       fail("cannot open ${entry.asset}", e)
     }
+  }
+
+  private fun catalogEntry(index: Int): ModelCatalog.Entry? = bundled.entries.getOrNull(index)
+
+  /** What the UI cannot know about the split between accelerators. */
+  private fun note(a: Accelerator): String? = when (a) {
+    Accelerator.GPU_CPU -> "ops the GPU cannot take run on the CPU; LiteRT's Kotlin API does " +
+      "not say how many (logcat: \"Replacing N out of M node(s)\")"
+    Accelerator.NPU -> "${npu?.vendor} runtime; ops its compiler rejects run on the CPU, and " +
+      "if it rejects the whole model LiteRT only logs it (logcat tag LiteRT)"
+    else -> null
   }
 
   private fun fail(what: String, e: Exception) {

@@ -3,6 +3,7 @@ package ai.stdc.demo
 import ai.stdc.demo.core.ModelCatalog
 import ai.stdc.demo.core.ModelException
 import ai.stdc.demo.core.ModelSpec
+import ai.stdc.demo.core.ModelToken
 import android.content.res.AssetManager
 import java.io.FileInputStream
 import java.io.IOException
@@ -13,21 +14,30 @@ import java.nio.channels.FileChannel
 object Models {
   const val FOLDER = "models"
 
-  /** The usable models in switcher order, and one line per file that could not be used. */
-  fun bundled(assets: AssetManager): Pair<List<ModelCatalog.Entry>, List<String>> {
+  /** The usable models in switcher order, their GPU cache keys by asset, and what was skipped. */
+  class Bundled(
+    val entries: List<ModelCatalog.Entry>,
+    val tokens: Map<String, String>,
+    val problems: List<String>,
+  )
+
+  fun bundled(assets: AssetManager): Bundled {
     val entries = mutableListOf<ModelCatalog.Entry>()
+    val tokens = mutableMapOf<String, String>()
     val problems = mutableListOf<String>()
     for (name in assets.list(FOLDER).orEmpty().filter { it.endsWith(".tflite") }.sorted()) {
       val path = "$FOLDER/$name"
       try {
-        entries.add(ModelCatalog.Entry(path, ModelSpec.read(map(assets, path))))
+        val bytes = map(assets, path)
+        entries.add(ModelCatalog.Entry(path, ModelSpec.read(bytes)))
+        tokens[path] = ModelToken.of(path, bytes)
       } catch (e: ModelException) {
         problems.add("$path: ${e.message}")
       } catch (e: IOException) {
         problems.add("$path: ${e.message}")
       }
     }
-    return ModelCatalog.sorted(entries) to problems
+    return Bundled(ModelCatalog.sorted(entries), tokens, problems)
   }
 
   /** The asset memory-mapped (it is stored uncompressed): only the bytes read are loaded. */

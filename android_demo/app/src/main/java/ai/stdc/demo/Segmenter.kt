@@ -2,41 +2,51 @@ package ai.stdc.demo
 
 import ai.stdc.demo.core.AcceleratorFallback
 import ai.stdc.demo.core.ClassMap
+import ai.stdc.demo.core.FrameProcessor
 import ai.stdc.demo.core.ModelCatalog
 import ai.stdc.demo.core.ModelMetadata
+import ai.stdc.demo.core.Owned
 import ai.stdc.demo.core.Postprocessor
 import ai.stdc.demo.core.Preprocessor
 import ai.stdc.demo.core.Resize
 import ai.stdc.demo.core.RgbImage
 import ai.stdc.demo.core.TensorInfo
-import android.content.res.AssetManager
+import android.content.Context
 import com.google.ai.edge.litert.Accelerator
 import com.google.ai.edge.litert.CompiledModel
 import com.google.ai.edge.litert.Environment
-import java.util.EnumSet
+import java.io.File
 
 /**
  * One bundled model compiled for one accelerator (LiteRT's CompiledModel API), with the core's
  * pre- and post-processing for it. Not thread-safe: the app calls it from its one inference
- * worker thread only.
+ * worker thread only. Every LiteRT handle it makes is in [owned]: LiteRT handles have no
+ * finalizer, so they are closed here or, when opening fails half-way, in [open].
  */
-class Segmenter private constructor(val entry: ModelCatalog.Entry, private val model: CompiledModel) :
-  AutoCloseable {
+class Segmenter private constructor(
+  val entry: ModelCatalog.Entry,
+  private val model: CompiledModel,
+  private val owned: Owned,
+) : AutoCloseable {
   private val metadata: ModelMetadata = entry.spec.metadata
-  private val inputs = model.createInputBuffers()
-  private val outputs = model.createOutputBuffers()
+  private val inputs = owned.addAll(model.createInputBuffers())
+  private val outputs = owned.addAll(model.createOutputBuffers())
   private val preprocessor = Preprocessor(metadata)
-  private val input = preprocessor.newInput()
+  /** Still images: the evaluator's preprocessing of the whole picture. */
+  val stillInput: Preprocessor.ModelInput = preprocessor.newInput()
+  /** Live frames: rotate + centre crop + resize + quantize in one pass ([FrameProcessor]). */
+  val frames: FrameProcessor = FrameProcessor.forModel(metadata)
+  val frameInput: Preprocessor.ModelInput = frames.newInput()
   val postprocessor = Postprocessor(entry.spec)
 
   /** The model's raw output: exactly one of the arrays is set, by the output tensor's type. */
   class Output(val floats: FloatArray?, val bytes: ByteArray?, val ints: IntArray?)
 
-  /** Resize + normalize/quantize [image] into the input buffer (the "pre" time). */
-  fun prepare(image: RgbImage) = preprocessor.prepare(image, input)
+  /** Resize + normalize/quantize a still [image] into [stillInput] (the "pre" time). */
+  fun prepare(image: RgbImage) = preprocessor.prepare(image, stillInput)
 
-  /** Write the input, run, read the output (the "inference" time, as benchmark_model's plus copies). */
-  fun infer(): Output {
+  /** Write [input], run, read the output (the "inference" time, as benchmark_model's plus copies). */
+  fun infer(input: Preprocessor.ModelInput): Output {
     // writeInt8 copies raw bytes (no element-type check), so it fills uint8 tensors too
     if (input.floats != null) inputs[0].writeFloat(input.floats) else inputs[0].writeInt8(input.bytes)
     model.run(inputs, outputs)
@@ -61,33 +71,61 @@ class Segmenter private constructor(val entry: ModelCatalog.Entry, private val m
     else -> Resize.nearest(postprocessor.classes(out.ints!!), height, width)
   }
 
-  override fun close() {
-    inputs.forEach { it.close() }
-    outputs.forEach { it.close() }
-    model.close()
-  }
+  /** Buffers first, then the compiled model (newest first). */
+  override fun close() = owned.close()
 
   companion object {
     /**
-     * Compiles [entry] for [picked] or, failing that, the next accelerator down NPU → GPU → CPU
-     * that the runtime offers; a first run on a blank input proves each choice before it is used.
+     * Compiles [entry] for [picked] or, failing that, the next accelerator down
+     * NPU → GPU → GPU+CPU → CPU in [available]; a first run on a blank input proves each choice.
+     * [whyNot] says why an accelerator is missing from [available]; [token] keys the GPU cache.
      */
-    fun open(assets: AssetManager, env: Environment, entry: ModelCatalog.Entry,
-             picked: AcceleratorFallback.Accelerator): AcceleratorFallback.Result<Segmenter> {
-      val available = EnumSet.noneOf(AcceleratorFallback.Accelerator::class.java)
-      for (a in env.getAvailableAccelerators()) {
-        if (a != Accelerator.NONE) available.add(AcceleratorFallback.Accelerator.valueOf(a.name))
-      }
-      return AcceleratorFallback.open(picked, available) { accelerator ->
-        val model = CompiledModel.create(assets, entry.asset,
-          CompiledModel.Options(Accelerator.valueOf(accelerator.name)), env)
+    fun open(context: Context, env: Environment, entry: ModelCatalog.Entry, token: String,
+             picked: AcceleratorFallback.Accelerator, available: Set<AcceleratorFallback.Accelerator>,
+             whyNot: Map<AcceleratorFallback.Accelerator, String>,
+    ): AcceleratorFallback.Result<Segmenter> =
+      AcceleratorFallback.open(picked, available, whyNot) { accelerator ->
+        val owned = Owned()
         try {
-          Segmenter(entry, model).also { it.infer() }
+          val options = options(accelerator, File(context.cacheDir, GPU_CACHE), token)
+          val model = owned.add(CompiledModel.create(context.assets, entry.asset, options, env))
+          Segmenter(entry, model, owned).also { it.infer(it.stillInput) }
         } catch (e: Exception) {
-          model.close()
+          try {
+            owned.close() // the buffers made before the failure, then the model
+          } catch (closing: Exception) {
+            e.addSuppressed(closing)
+          }
           throw e
         }
       }
+
+    /** Where the GPU's compiled programs are kept between launches (LiteRT's serialization). */
+    private const val GPU_CACHE = "litert_gpu"
+
+    /**
+     * LiteRT's accelerator set for each choice. GPU alone compiles only when every op goes to the
+     * GPU; GPU+CPU lets the rest run on the CPU. LiteRT adds the CPU to NPU itself; it is named
+     * here so the request says what will run.
+     */
+    private fun options(a: AcceleratorFallback.Accelerator, gpuCache: File, token: String) =
+      when (a) {
+        AcceleratorFallback.Accelerator.NPU -> CompiledModel.Options(Accelerator.NPU, Accelerator.CPU)
+        AcceleratorFallback.Accelerator.GPU ->
+          CompiledModel.Options(Accelerator.GPU).apply { gpuOptions = gpuCache(gpuCache, "$token-gpu") }
+        AcceleratorFallback.Accelerator.GPU_CPU ->
+          CompiledModel.Options(Accelerator.GPU, Accelerator.CPU)
+            .apply { gpuOptions = gpuCache(gpuCache, "$token-gpucpu") }
+        AcceleratorFallback.Accelerator.CPU -> CompiledModel.Options(Accelerator.CPU)
+      }
+
+    private fun gpuCache(dir: File, key: String): CompiledModel.GpuOptions {
+      dir.mkdirs()
+      return CompiledModel.GpuOptions(
+        serializationDir = dir.absolutePath,
+        modelCacheKey = key,
+        serializeProgramCache = true,
+      )
     }
   }
 }

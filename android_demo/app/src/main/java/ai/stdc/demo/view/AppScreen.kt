@@ -15,6 +15,7 @@ import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.safeDrawingPadding
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -32,7 +33,12 @@ import androidx.compose.ui.unit.dp
 import androidx.core.content.ContextCompat
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 
-/** Controls on top, the camera or the still picture in the middle, speed and legend below. */
+/**
+ * Controls on top, the camera or the still picture in the middle, speed and legend below. The
+ * app draws edge to edge (forced from Android 15): the black background fills the window and the
+ * content is padded by the safe-drawing insets, so nothing sits under the status bar, the
+ * display cutout or the navigation bar.
+ */
 @Composable
 fun AppScreen(viewModel: MainViewModel) {
   val state by viewModel.state.collectAsStateWithLifecycle()
@@ -51,7 +57,7 @@ fun AppScreen(viewModel: MainViewModel) {
     if (state.mode == Mode.CAMERA && !cameraAllowed) askCamera.launch(Manifest.permission.CAMERA)
   }
 
-  Column(Modifier.fillMaxSize().background(Color.Black)) {
+  Column(Modifier.fillMaxSize().background(Color.Black).safeDrawingPadding()) {
     Controls(
       state = state,
       onModel = viewModel::selectModel,
@@ -69,7 +75,7 @@ fun AppScreen(viewModel: MainViewModel) {
           Image(it.asImageBitmap(), contentDescription = "segmented picture",
             modifier = Modifier.fillMaxSize(), contentScale = ContentScale.Fit)
         }
-        cameraAllowed -> CameraView(viewModel, state.mask, state.frameAspect)
+        cameraAllowed -> CameraView(viewModel, state)
         else -> Text("The live view needs the camera permission; gallery and sample work without.",
           color = Color.White, modifier = Modifier.padding(24.dp))
       }

@@ -1,7 +1,7 @@
 package ai.stdc.demo.view
 
 import ai.stdc.demo.MainViewModel
-import android.graphics.Bitmap
+import ai.stdc.demo.UiState
 import androidx.camera.core.CameraSelector
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.Preview
@@ -12,10 +12,13 @@ import androidx.camera.view.PreviewView
 import androidx.compose.foundation.Image
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.aspectRatio
+import androidx.compose.foundation.layout.fillMaxHeight
 import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.remember
+import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.FilterQuality
 import androidx.compose.ui.graphics.asImageBitmap
@@ -27,11 +30,12 @@ import androidx.lifecycle.compose.LocalLifecycleOwner
 
 /**
  * The back camera's preview with the class mask over it. Preview and analysis share one 4:3
- * aspect ratio and the preview is not cropped (FIT_CENTER), so the mask — the model's view of
- * the whole frame — is stretched over exactly the box the frame fills.
+ * aspect ratio and the preview is not cropped (FIT_CENTER), so the box below is the whole frame.
+ * The model saw the centred crop of the frame with its own aspect ratio ([UiState.cropWidth] x
+ * [UiState.cropHeight] of it): the mask is laid over exactly that part, undistorted.
  */
 @Composable
-fun CameraView(viewModel: MainViewModel, mask: Bitmap?, frameAspect: Float) {
+fun CameraView(viewModel: MainViewModel, state: UiState) {
   val context = LocalContext.current
   val lifecycleOwner = LocalLifecycleOwner.current
   val previewView = remember {
@@ -58,11 +62,13 @@ fun CameraView(viewModel: MainViewModel, mask: Bitmap?, frameAspect: Float) {
       if (future.isDone) future.get().unbindAll()
     }
   }
-  Box(Modifier.aspectRatio(frameAspect)) {
+  Box(Modifier.aspectRatio(state.frameAspect)) {
     AndroidView({ previewView }, Modifier.fillMaxSize())
-    mask?.let {
+    state.mask?.let {
       // nearest-neighbour scaling: the class borders the model drew, not a blur of them
-      Image(it.asImageBitmap(), contentDescription = "class mask", modifier = Modifier.fillMaxSize(),
+      Image(it.asImageBitmap(), contentDescription = "class mask",
+        modifier = Modifier.align(Alignment.Center).fillMaxWidth(state.cropWidth)
+          .fillMaxHeight(state.cropHeight),
         contentScale = ContentScale.FillBounds, filterQuality = FilterQuality.None)
     }
   }

@@ -24,6 +24,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.unit.dp
+import androidx.compose.ui.unit.sp
 
 /** Model (precision) switcher, accelerator picker, source buttons and the opacity slider. */
 @Composable
@@ -45,10 +46,12 @@ fun Controls(
       )
       Text("  runs on ${state.running}", color = Color.White)
     }
+    state.runningNote?.let { Text(it, color = Color.LightGray, fontSize = 11.sp) }
+    // only what this phone and APK can honour: NPU needs a packaged vendor runtime
     Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
-      for (a in Accelerator.values()) {
+      for (a in state.offered) {
         FilterChip(selected = state.picked == a, onClick = { onAccelerator(a) },
-          label = { Text(a.name) })
+          label = { Text(a.label) })
       }
     }
     Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {

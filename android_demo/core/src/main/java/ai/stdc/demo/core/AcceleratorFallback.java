@@ -3,21 +3,43 @@ package ai.stdc.demo.core;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Which accelerator actually runs the model: the one picked, or the next one down
- * NPU → GPU → CPU that the runtime offers and that compiles and runs the model. The attempts that
- * failed are kept so the UI can say why it fell back.
+ * NPU → GPU → GPU+CPU → CPU that the runtime offers and that compiles and runs the model. The
+ * attempts that failed are kept so the UI can say why it fell back.
+ *
+ * <p>GPU and GPU+CPU are separate steps because LiteRT refuses to compile for the GPU alone when
+ * any op stays off it; "GPU" therefore means the whole graph ran on the GPU, "GPU+CPU" that some
+ * ops may run on the CPU (LiteRT's Kotlin API does not say how many). LiteRT always adds the CPU
+ * to an NPU request, so NPU is reported as "NPU+CPU".
  */
 public final class AcceleratorFallback {
   private AcceleratorFallback() {}
 
   /** The accelerators, best first: the fallback order. */
   public enum Accelerator {
-    NPU,
-    GPU,
-    CPU
+    NPU("NPU", "NPU+CPU"),
+    GPU("GPU", "GPU, all ops"),
+    GPU_CPU("GPU+CPU", "GPU+CPU"),
+    CPU("CPU", "CPU");
+
+    /** The picker's name. */
+    public final String label;
+    /** What runs the model once compiled for it (LiteRT's accelerator set). */
+    public final String runsOn;
+
+    Accelerator(String label, String runsOn) {
+      this.label = label;
+      this.runsOn = runsOn;
+    }
+
+    /** Whether ops may land on the CPU without the UI being able to say how many. */
+    public boolean splitUnknown() {
+      return this == NPU || this == GPU_CPU;
+    }
   }
 
   /** Opens the model on one accelerator (compile + a first run); throws if it cannot. */
@@ -37,12 +59,12 @@ public final class AcceleratorFallback {
       this.skipped = Collections.unmodifiableList(skipped);
     }
 
-    /** "GPU" or "CPU (NPU: not available on this device; GPU: <error>)". */
+    /** "GPU, all ops" or "CPU (NPU: not available on this device; GPU: <error>)". */
     public String describe() {
       if (skipped.isEmpty()) {
-        return accelerator.name();
+        return accelerator.runsOn;
       }
-      StringBuilder s = new StringBuilder(accelerator.name()).append(" (");
+      StringBuilder s = new StringBuilder(accelerator.runsOn).append(" (");
       for (int i = 0; i < skipped.size(); i++) {
         s.append(i > 0 ? "; " : "").append(skipped.get(i));
       }
@@ -69,18 +91,28 @@ public final class AcceleratorFallback {
    */
   public static <T> Result<T> open(Accelerator picked, Set<Accelerator> available,
       Opener<T> opener) throws ModelException {
+    return open(picked, available, Collections.<Accelerator, String>emptyMap(), opener);
+  }
+
+  /**
+   * As {@link #open(Accelerator, Set, Opener)}, saying why an accelerator is not available where
+   * {@code whyNot} knows (e.g. NPU: "no vendor NPU runtime packaged").
+   */
+  public static <T> Result<T> open(Accelerator picked, Set<Accelerator> available,
+      Map<Accelerator, String> whyNot, Opener<T> opener) throws ModelException {
     List<String> skipped = new ArrayList<>();
     Throwable last = null;
     for (Accelerator a : order(picked)) {
       if (a != Accelerator.CPU && !available.contains(a)) {
-        skipped.add(a.name() + ": not available on this device");
+        String why = whyNot.get(a);
+        skipped.add(a.label + ": " + (why != null ? why : "not available on this device"));
         continue;
       }
       try {
         return new Result<>(opener.open(a), a, skipped);
       } catch (Exception e) {
         last = e;
-        skipped.add(a.name() + ": " + firstLine(e));
+        skipped.add(a.label + ": " + firstLine(e));
       }
     }
     StringBuilder s = new StringBuilder("no accelerator could run the model: ");

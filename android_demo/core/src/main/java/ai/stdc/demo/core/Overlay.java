@@ -26,6 +26,30 @@ public final class Overlay {
     return out;
   }
 
+  /**
+   * Every class id's colour at {@code alpha} (256 entries, uncoloured ids 0): the live view
+   * colours a frame with one table look-up per pixel ({@link #colorize(byte[], int[], int[])}).
+   */
+  public static int[] lut(Palette palette, int alpha) {
+    checkAlpha(alpha);
+    int[] lut = new int[256];
+    for (int id = 0; id < palette.size(); id++) {
+      lut[id] = palette.argb(id, alpha);
+    }
+    return lut;
+  }
+
+  /** The colours of class ids {@code ids} into the reused {@code out} (same length). */
+  public static void colorize(byte[] ids, int[] lut, int[] out) {
+    if (out.length != ids.length || lut.length != 256) {
+      throw new IllegalArgumentException("colorize needs out.length == ids.length ("
+          + ids.length + ", got " + out.length + ") and a 256-entry table");
+    }
+    for (int i = 0; i < ids.length; i++) {
+      out[i] = lut[ids[i] & 0xff];
+    }
+  }
+
   /** {@code image} with its class colours laid over it at {@code alpha}; sizes must match. */
   public static RgbImage blend(RgbImage image, ClassMap classes, Palette palette, int alpha) {
     checkAlpha(alpha);

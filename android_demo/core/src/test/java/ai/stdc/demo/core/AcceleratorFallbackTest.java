@@ -33,10 +33,12 @@ public class AcceleratorFallbackTest {
 
   @Test
   public void fallbackOrderGoesDownFromThePick() {
-    assertEquals(Arrays.asList(Accelerator.NPU, Accelerator.GPU, Accelerator.CPU),
-        AcceleratorFallback.order(Accelerator.NPU));
-    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.CPU),
+    assertEquals(Arrays.asList(Accelerator.NPU, Accelerator.GPU, Accelerator.GPU_CPU,
+        Accelerator.CPU), AcceleratorFallback.order(Accelerator.NPU));
+    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.GPU_CPU, Accelerator.CPU),
         AcceleratorFallback.order(Accelerator.GPU));
+    assertEquals(Arrays.asList(Accelerator.GPU_CPU, Accelerator.CPU),
+        AcceleratorFallback.order(Accelerator.GPU_CPU));
     assertEquals(Arrays.asList(Accelerator.CPU), AcceleratorFallback.order(Accelerator.CPU));
   }
 
@@ -47,7 +49,7 @@ public class AcceleratorFallbackTest {
         AcceleratorFallback.open(Accelerator.GPU, EnumSet.allOf(Accelerator.class), rt);
     assertEquals(Accelerator.GPU, r.accelerator);
     assertEquals("model on GPU", r.value);
-    assertEquals("GPU", r.describe());
+    assertEquals("GPU, all ops", r.describe());
   }
 
   @Test
@@ -56,9 +58,31 @@ public class AcceleratorFallbackTest {
     AcceleratorFallback.Result<String> r =
         AcceleratorFallback.open(Accelerator.NPU, EnumSet.of(Accelerator.GPU), rt);
     assertEquals(Accelerator.CPU, r.accelerator);
-    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.CPU), rt.tried); // NPU not offered
-    assertEquals("CPU (NPU: not available on this device; GPU: GPU failed to compile)",
-        r.describe());
+    // NPU and GPU+CPU not offered
+    assertEquals(Arrays.asList(Accelerator.GPU, Accelerator.CPU), rt.tried);
+    assertEquals("CPU (NPU: not available on this device; GPU: GPU failed to compile; "
+        + "GPU+CPU: not available on this device)", r.describe());
+  }
+
+  @Test
+  public void aGraphTheGpuCannotTakeWholeFallsBackToGpuPlusCpu() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.of(Accelerator.GPU_CPU, Accelerator.CPU));
+    AcceleratorFallback.Result<String> r = AcceleratorFallback.open(Accelerator.GPU,
+        EnumSet.of(Accelerator.GPU, Accelerator.GPU_CPU), rt);
+    assertEquals(Accelerator.GPU_CPU, r.accelerator);
+    assertEquals("GPU+CPU (GPU: GPU failed to compile)", r.describe());
+    assertTrue(r.accelerator.splitUnknown());
+    assertEquals("NPU+CPU", Accelerator.NPU.runsOn); // LiteRT adds the CPU to an NPU request
+  }
+
+  @Test
+  public void anUnofferedNpuSaysWhy() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.allOf(Accelerator.class));
+    java.util.Map<Accelerator, String> why = new java.util.EnumMap<>(Accelerator.class);
+    why.put(Accelerator.NPU, "no vendor NPU runtime packaged");
+    AcceleratorFallback.Result<String> r = AcceleratorFallback.open(Accelerator.NPU,
+        EnumSet.of(Accelerator.GPU), why, rt);
+    assertEquals("GPU, all ops (NPU: no vendor NPU runtime packaged)", r.describe());
   }
 
   @Test
@@ -76,7 +100,7 @@ public class AcceleratorFallbackTest {
       fail("opened a model nothing can run");
     } catch (ModelException e) {
       assertEquals("no accelerator could run the model: GPU: GPU failed to compile; "
-          + "CPU: CPU failed to compile", e.getMessage());
+          + "GPU+CPU: GPU_CPU failed to compile; CPU: CPU failed to compile", e.getMessage());
       assertTrue(e.getCause() instanceof IllegalStateException);
     }
   }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Type-checks the Android demo's Kotlin app (android_demo/app) without Gradle or the Android SDK.
+#
+# 1. The Kotlin compiler: npm's `kotlin-compiler` at the app's Kotlin version (the `kotlin` entry
+#    of android_demo/gradle/libs.versions.toml), installed once into .ci/.cache (git-ignored;
+#    KOTLINC_CACHE=DIR to move it). Needs node/npm and a JDK (17): installed with apt-get when
+#    missing, as .ci/java_tests.sh does for the JDK.
+# 2. Stub jars from android_demo/typecheck/stubs: java/ (android.* and Guava's ListenableFuture,
+#    compiled with javac) and kotlin/ (LiteRT, CameraX, Compose, lifecycle, activity, core,
+#    compiled with kotlinc). Each stub file names the real API version its signatures copy.
+#    kotlinx.coroutines is the real jar shipped inside the compiler (lib/), not a stub.
+# 3. The plain-Java core (android_demo/core/src/main) with javac --release 8.
+# 4. Every .kt file of the app with -Werror against 2 + 3.
+#
+# Compose: the app is compiled WITHOUT the Compose compiler plugin. The stubs declare
+# androidx.compose.runtime.Composable as an ordinary annotation, so composable calls are checked
+# as plain calls (names, argument types, nullability, scopes such as ColumnScope.weight); rules
+# only the plugin enforces (composable called from a non-composable lambda) are not checked. The
+# plugin needs the real Compose runtime, which is exactly what this check does without.
+#
+# --self-test: after the check, plants three mistakes in temporary copies of the app (a wrong
+# argument type, a renamed LiteRT method, a missing import), compiles each with the same stub
+# jars and fails unless every one is rejected with the expected error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SELF_TEST=0
+[ "${1:-}" = "--self-test" ] && SELF_TEST=1
+
+DEMO=android_demo
+STUBS=$DEMO/typecheck/stubs
+VERSION=$(sed -n 's/^kotlin *= *"\(.*\)"/\1/p' $DEMO/gradle/libs.versions.toml)
+[ -n "$VERSION" ] || { echo "error: no kotlin version in $DEMO/gradle/libs.versions.toml" >&2; exit 1; }
+CACHE="${KOTLINC_CACHE:-$PWD/.ci/.cache}/kotlin-compiler-$VERSION"
+KOTLIN_HOME="$CACHE/node_modules/kotlin-compiler"
+
+install_apt() { # packages...
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "error: need $* and not root (no sudo) to install them" >&2; exit 1; }
+    sudo=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if ! command -v javac >/dev/null 2>&1; then
+  echo "kotlin check: installing default-jdk-headless with apt-get" >&2
+  install_apt default-jdk-headless
+fi
+if [ ! -x "$KOTLIN_HOME/bin/kotlinc" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "kotlin check: installing nodejs and npm with apt-get" >&2
+    install_apt nodejs npm
+  fi
+  echo "kotlin check: installing kotlin-compiler@$VERSION from npm into $CACHE" >&2
+  mkdir -p "$CACHE"
+  npm install --prefix "$CACHE" --no-save --no-audit --no-fund --loglevel=error \
+    "kotlin-compiler@$VERSION" >/dev/null
+fi
+KOTLINC=("$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -nowarn)
+KOTLINC_STRICT=("$KOTLIN_HOME/bin/kotlinc" -jvm-target 17 -Werror -progressive)
+COROUTINES="$KOTLIN_HOME/lib/kotlinx-coroutines-core-jvm.jar"
+
+BUILD=$(mktemp -d)
+trap 'rm -rf "$BUILD"' EXIT
+start=$(date +%s)
+
+# stubs: Java (android.*) first, then the Kotlin libraries that extend it
+mapfile -t JAVA_STUBS < <(find "$STUBS/java" -name '*.java' | sort)
+javac --release 17 -nowarn -d "$BUILD/android" "${JAVA_STUBS[@]}"
+(cd "$BUILD/android" && jar cf ../android-stubs.jar .)
+mapfile -t KT_STUBS < <(find "$STUBS/kotlin" -name '*.kt' | sort)
+if ! log=$("${KOTLINC[@]}" -cp "$BUILD/android-stubs.jar:$COROUTINES" \
+    -d "$BUILD/library-stubs.jar" "${KT_STUBS[@]}" 2>&1); then
+  echo "$log" >&2; echo "error: the Kotlin stubs do not compile" >&2; exit 1
+fi
+
+# the plain-Java core, as the app sees it
+mapfile -t CORE < <(find "$DEMO/core/src/main/java" -name '*.java' | sort)
+javac --release 8 -nowarn -d "$BUILD/core" "${CORE[@]}"
+CP="$BUILD/android-stubs.jar:$BUILD/library-stubs.jar:$BUILD/core:$COROUTINES"
+
+APP=$DEMO/app/src/main/java
+compile_app() { # source dir, output dir: every .kt file, warnings are errors
+  local files
+  mapfile -t files < <(find "$1" -name '*.kt' | sort)
+  "${KOTLINC_STRICT[@]}" -cp "$CP" -d "$2" "${files[@]}"
+}
+
+echo "kotlin check: kotlinc $VERSION, $(find "$APP" -name '*.kt' | wc -l) app files against" \
+  "${#JAVA_STUBS[@]} Java + ${#KT_STUBS[@]} Kotlin stub files" >&2
+compile_app "$APP" "$BUILD/app"
+echo "kotlin check: OK ($(( $(date +%s) - start )) s)"
+
+[ "$SELF_TEST" = 1 ] || exit 0
+
+# plant one mistake in a copy of the app: file, sed expression, expected compiler message
+plant() {
+  local name=$1 file=$2 edit=$3 expect=$4 copy="$BUILD/planted-$1" log
+  cp -r "$APP" "$copy"
+  sed -i "$edit" "$copy/$file"
+  if cmp -s "$APP/$file" "$copy/$file"; then
+    echo "self-test: '$name' changed nothing in $file (the sed no longer matches)" >&2; exit 1
+  fi
+  if log=$(compile_app "$copy" "$BUILD/out-$name" 2>&1); then
+    echo "self-test FAILED: '$name' compiled" >&2; exit 1
+  fi
+  if ! grep -qi "$expect" <<<"$log"; then
+    echo "self-test FAILED: '$name' failed without '$expect':" >&2; echo "$log" >&2; exit 1
+  fi
+  echo "self-test: '$name' rejected: $(grep -m1 -i "$expect" <<<"$log" | sed 's|.*/planted-[^/]*/||')"
+}
+plant wrong-argument-type ai/stdc/demo/Segmenter.kt \
+  's/inputs\[0\]\.writeFloat(input\.floats)/inputs[0].writeFloat(input.bytes)/' \
+  'mismatch'
+plant renamed-litert-method ai/stdc/demo/Segmenter.kt \
+  's/model\.createOutputBuffers()/model.createOutputTensors()/' \
+  "Unresolved reference 'createOutputTensors'"
+plant missing-import ai/stdc/demo/view/AppScreen.kt \
+  '/^import androidx\.compose\.foundation\.layout\.safeDrawingPadding$/d' \
+  "Unresolved reference 'safeDrawingPadding'"
+echo "kotlin check: self-test OK ($(( $(date +%s) - start )) s in all)"

@@ -1,0 +1,11 @@
+// Type-check stub (android_demo/typecheck): signatures from the Android SDK 36 android.jar
+// (API levels 24-36 agree on these members); bodies throw. Not the real class.
+package android.app;
+
+import android.content.ContextWrapper;
+import android.os.Bundle;
+
+public class Activity extends ContextWrapper {
+  public Activity() { super(null); }
+  protected void onCreate(Bundle savedInstanceState) { throw new UnsupportedOperationException(); }
+}

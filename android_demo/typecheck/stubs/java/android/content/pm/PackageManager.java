@@ -1,0 +1,8 @@
+// Type-check stub (android_demo/typecheck): signatures from the Android SDK 36 android.jar
+// (API levels 24-36 agree on these members); bodies throw. Not the real class.
+package android.content.pm;
+
+public abstract class PackageManager {
+  public static final int PERMISSION_GRANTED = 0;
+  public static final int PERMISSION_DENIED = -1;
+}

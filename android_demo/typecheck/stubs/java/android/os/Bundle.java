@@ -1,0 +1,5 @@
+// Type-check stub (android_demo/typecheck): signatures from the Android SDK 36 android.jar
+// (API levels 24-36 agree on these members); bodies throw. Not the real class.
+package android.os;
+
+public final class Bundle {}
