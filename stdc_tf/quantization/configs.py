@@ -76,5 +76,7 @@ def scope() -> dict[str, Any]:
     import tf_keras
 
     from stdc_tf.models.layers import custom_objects
+    from stdc_tf.quantization.schemes import TensorRTConfig
 
-    return {**custom_objects(tf_keras), "SameScale": SameScale, "OutputQuantized": OutputQuantized}
+    return {**custom_objects(tf_keras), "SameScale": SameScale, "OutputQuantized": OutputQuantized,
+            "TensorRTConfig": TensorRTConfig}

@@ -26,6 +26,7 @@ from stdc_tf.conventions import DATASETS, DETAIL_STRIDES, REFERENCE_SCALES
 from stdc_tf.errors import ConfigError
 
 OPTIMIZERS = ("sgd", "adam")
+QAT_SCHEMES = ("litert", "tensorrt")   # stdc_tf.quantization.schemes.SCHEMES (not imported: no TF here)
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")   # training.strategy builds them
 MIXED_PRECISION = ("mixed_float16", "mixed_bfloat16")
 DETAIL_FUSE = ("constant", "decayed")
@@ -51,6 +52,8 @@ class TrainConfig:
     init: str | None = _opt(None, "a trained .keras model (same preset and classes) to start from")
     qat: bool = _opt(False, "quantization-aware fine-tuning (tfmot, in tf_keras) of the --init model; "
                      "writes .h5 QAT models for convert/to_tflite.py --precision qat")
+    qat_scheme: str = _opt("litert", "with --qat: litert (tfmot's default 8-bit, for phones) or tensorrt "
+                           "(symmetric int8, Q/DQ on the inputs of Conv/Add/Concat/Mul, for TensorRT)")
     # data
     dataset: str = _opt("synthetic", "dataset kind: cityscapes, camvid, folder, synthetic")
     data_root: str = _opt("data/synthetic", "dataset root folder (official layout)")
@@ -156,7 +159,8 @@ def validate(cfg: TrainConfig) -> None:
     if PRESETS[cfg.preset].task != "seg":
         raise ConfigError(f"--preset {cfg.preset} is a classifier; train a *_seg50/75 preset")
     for name, choices in (("dataset", DATASETS), ("optimizer", OPTIMIZERS), ("strategy", STRATEGIES),
-                          ("mixed_precision", MIXED_PRECISION), ("detail_fuse", DETAIL_FUSE)):
+                          ("mixed_precision", MIXED_PRECISION), ("detail_fuse", DETAIL_FUSE),
+                          ("qat_scheme", QAT_SCHEMES)):
         _check_choice(name, getattr(cfg, name), choices)
     bad = sorted(set(cfg.detail_strides) - set(DETAIL_STRIDES))
     if bad:
@@ -194,6 +198,8 @@ def validate(cfg: TrainConfig) -> None:
         raise ConfigError(f"--num-classes {cfg.num_classes}: label maps are 8-bit (255 = ignore)")
     if cfg.qat and not cfg.init:
         raise ConfigError("--qat fine-tunes a trained float model: give it with --init MODEL.keras")
+    if cfg.qat_scheme != "litert" and not cfg.qat:
+        raise ConfigError(f"--qat-scheme {cfg.qat_scheme} chooses how --qat quantizes: add --qat")
     if cfg.qat and cfg.mixed_precision:
         raise ConfigError("--qat trains with float32 fake-quant: drop --mixed-precision")
     if cfg.init and not cfg.init.endswith(".keras"):

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class QATSegmentationTask(SegmentationTask):
-    """STDC-Seg with fake-quant (tfmot default 8-bit + the project's configs), in tf_keras."""
+    """STDC-Seg with fake-quant in tf_keras: the ``litert`` scheme (tfmot default 8-bit + the
+    project's configs) or the ``tensorrt`` one (symmetric int8), by ``cfg.qat_scheme``."""
 
     model_suffix = ".h5"
 
@@ -32,8 +33,9 @@ class QATSegmentationTask(SegmentationTask):
 
         float_model = load_init_model(self.cfg, num_classes, k=tf_keras)
         worst = check_same_outputs(load_keras(self.cfg.init), float_model, tolerance=1e-4)
-        log.info("QAT: %s rebuilt in tf_keras (outputs equal to %.1e), quantizing", self.cfg.init, worst)
-        return quantize(float_model)
+        log.info("QAT: %s rebuilt in tf_keras (outputs equal to %.1e), quantizing (%s scheme)",
+                 self.cfg.init, worst, self.cfg.qat_scheme)
+        return quantize(float_model, self.cfg.qat_scheme)
 
     def build_optimizer(self) -> Any:
         """A tf_keras optimizer (the variables are tf_keras') on the project's schedule."""
