@@ -18,9 +18,9 @@
 # only the plugin enforces (composable called from a non-composable lambda) are not checked. The
 # plugin needs the real Compose runtime, which is exactly what this check does without.
 #
-# --self-test: after the check, plants three mistakes in temporary copies of the app (a wrong
-# argument type, a renamed LiteRT method, a missing import), compiles each with the same stub
-# jars and fails unless every one is rejected with the expected error.
+# --self-test: after the check, plants three mistakes in a temporary copy of the app (a wrong
+# argument type, a renamed LiteRT method, a missing import), compiles it with the same stub jars
+# and fails unless it is rejected with each mistake's own error at its file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SELF_TEST=0
@@ -95,29 +95,38 @@ echo "kotlin check: OK ($(( $(date +%s) - start )) s)"
 
 [ "$SELF_TEST" = 1 ] || exit 0
 
-# plant one mistake in a copy of the app: file, sed expression, expected compiler message
-plant() {
-  local name=$1 file=$2 edit=$3 expect=$4 copy="$BUILD/planted-$1" log
-  cp -r "$APP" "$copy"
-  sed -i "$edit" "$copy/$file"
-  if cmp -s "$APP/$file" "$copy/$file"; then
+# Plant the three mistakes in one copy of the app and compile it once (kotlinc is slow to start;
+# it reports every error of a compile, so each mistake must show up with its own message).
+COPY="$BUILD/planted"
+cp -r "$APP" "$COPY"
+EXPECT=()
+plant() { # name, file, sed expression, expected compiler message
+  local name=$1 file=$2 edit=$3 before
+  before=$(cat "$COPY/$file")
+  sed -i "$edit" "$COPY/$file"
+  if [ "$before" = "$(cat "$COPY/$file")" ]; then
     echo "self-test: '$name' changed nothing in $file (the sed no longer matches)" >&2; exit 1
   fi
-  if log=$(compile_app "$copy" "$BUILD/out-$name" 2>&1); then
-    echo "self-test FAILED: '$name' compiled" >&2; exit 1
-  fi
-  if ! grep -qi "$expect" <<<"$log"; then
-    echo "self-test FAILED: '$name' failed without '$expect':" >&2; echo "$log" >&2; exit 1
-  fi
-  echo "self-test: '$name' rejected: $(grep -m1 -i "$expect" <<<"$log" | sed 's|.*/planted-[^/]*/||')"
+  EXPECT+=("$name|$4")
 }
 plant wrong-argument-type ai/stdc/demo/Segmenter.kt \
   's/inputs\[0\]\.writeFloat(input\.floats)/inputs[0].writeFloat(input.bytes)/' \
-  'mismatch'
+  "Segmenter.kt:.*argument type mismatch: actual type is 'ByteArray!', but 'FloatArray' was expected"
 plant renamed-litert-method ai/stdc/demo/Segmenter.kt \
   's/model\.createOutputBuffers()/model.createOutputTensors()/' \
-  "Unresolved reference 'createOutputTensors'"
+  "Segmenter.kt:.*unresolved reference 'createOutputTensors'"
 plant missing-import ai/stdc/demo/view/AppScreen.kt \
   '/^import androidx\.compose\.foundation\.layout\.safeDrawingPadding$/d' \
-  "Unresolved reference 'safeDrawingPadding'"
+  "AppScreen.kt:.*unresolved reference 'safeDrawingPadding'"
+if log=$(compile_app "$COPY" "$BUILD/planted-out" 2>&1); then
+  echo "self-test FAILED: the app with planted mistakes compiled" >&2; exit 1
+fi
+for e in "${EXPECT[@]}"; do
+  name=${e%%|*}
+  pattern=${e#*|}
+  if ! hit=$(grep -m1 -i "$pattern" <<<"$log"); then
+    echo "self-test FAILED: '$name' was not reported; the compiler said:" >&2; echo "$log" >&2; exit 1
+  fi
+  echo "self-test: '$name' rejected: ${hit##*/planted/}"
+done
 echo "kotlin check: self-test OK ($(( $(date +%s) - start )) s in all)"

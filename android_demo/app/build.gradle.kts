@@ -36,8 +36,28 @@ android {
   buildFeatures { compose = true }
   // models are memory-mapped straight from the APK: they must stay uncompressed
   androidResources { noCompress += "tflite" }
-  packaging { resources { excludes += "/META-INF/{AL2.0,LGPL2.1}" } }
+  packaging {
+    resources { excludes += "/META-INF/{AL2.0,LGPL2.1}" }
+    // native libraries extracted to nativeLibraryDir: where LiteRT loads an NPU vendor runtime
+    // from, and where the app looks for one before offering the NPU (README, "NPU")
+    jniLibs { useLegacyPackaging = true }
+  }
 }
+
+// Fails the build in one line when no model is bundled (-PallowNoModel builds anyway; the app
+// then says on screen that it has none).
+val checkModelAsset by tasks.registering {
+  val modelDir = file("src/main/assets/models") // plain values: the action keeps no script reference
+  val allowNoModel = providers.gradleProperty("allowNoModel").isPresent
+  doLast {
+    val models = modelDir.listFiles { f -> f.name.endsWith(".tflite") }.orEmpty()
+    if (models.isEmpty() && !allowNoModel) {
+      throw GradleException("no .tflite in app/src/main/assets/models: convert one with " +
+        "convert/to_tflite.py (android_demo/README.md, \"Your own model\") or pass -PallowNoModel")
+    }
+  }
+}
+tasks.named("preBuild") { dependsOn(checkModelAsset) }
 
 kotlin {
   compilerOptions { jvmTarget.set(JvmTarget.JVM_17) }

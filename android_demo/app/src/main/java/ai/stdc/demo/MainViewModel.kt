@@ -219,7 +219,11 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
 
   /** (Re)compiles the selected model on the picked accelerator, with fallback. On [worker]. */
   private fun openModel() {
-    segmenter?.close()
+    try {
+      segmenter?.close()
+    } catch (e: Exception) {
+      Log.w(TAG, "closing the previous model failed: ${e.message}")
+    }
     segmenter = null
     stillClasses = null
     stats.reset()
