@@ -85,15 +85,7 @@ def _constants(graph: Any) -> dict[str, np.ndarray]:
     return {name: (tensor, numpy_helper.to_array(tensor)) for name, tensor in found.items()}
 
 
-def _ranks(graph: Any) -> dict[str, int]:
-    ranks = {}
-    for info in [*graph.input, *graph.value_info, *graph.output]:
-        if info.type.tensor_type.HasField("shape"):
-            ranks[info.name] = len(info.type.tensor_type.shape.dim)
-    return ranks
-
-
-def _check_qdq(node: Any, consts: dict, ranks: dict, consumers: dict, table: dict) -> list[str]:
+def _check_qdq(node: Any, consts: dict, consumers: dict, table: dict) -> list[str]:
     from onnx import TensorProto
 
     where, out = _node(node), []
@@ -194,7 +186,7 @@ def tensorrt_violations(model: Any, input_size: Sequence[int] | None = None) -> 
         out.append(f"model: ONNX opset {version} is outside TensorRT 10's range "
                    f"{table['opset_min']}..{table['opset_max']}")
     out += _check_inputs(graph, input_size)
-    consts, ranks = _constants(graph), _ranks(graph)
+    consts = _constants(graph)
     consumers: dict[str, list[Any]] = {}
     for node in graph.node:
         for name in node.input:
@@ -208,7 +200,7 @@ def tensorrt_violations(model: Any, input_size: Sequence[int] | None = None) -> 
             out.append(f"{_node(node)}: op not in TensorRT 10's supported ONNX operators")
             continue
         if node.op_type in QDQ_OPS:
-            out += _check_qdq(node, consts, ranks, consumers, table)
+            out += _check_qdq(node, consts, consumers, table)
         elif node.op_type == "Resize":
             out += _check_resize(node, table["resize"])
     return out
