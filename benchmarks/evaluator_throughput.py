@@ -36,6 +36,7 @@ def run(args) -> int:
 
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.export.contract import AS_IS
     from stdc_tf.export.onnx import export_onnx
     from stdc_tf.export.saved_model import export_saved_model
     from stdc_tf.export.tflite import export_tflite
@@ -55,9 +56,9 @@ def run(args) -> int:
             keras_file = work / "model.keras"
             model.save(keras_file)
         sources = {"keras": keras_file,
-                   "saved_model": export_saved_model(model, work / "saved_model"),
-                   "litert": export_tflite(model, work / "model.tflite"),
-                   "onnxruntime": export_onnx(model, work / "model.onnx")}
+                   "saved_model": export_saved_model(model, work / "saved_model", AS_IS).path,
+                   "litert": export_tflite(model, work / "model.tflite", AS_IS).path,
+                   "onnxruntime": export_onnx(model, work / "model.onnx", AS_IS).path}
         print(f"\n{len(data)} synthetic val images {args.size[0]}x{args.size[1]}, scale {args.scale} "
               f"(input {input_shape[0]}x{input_shape[1]}), {os.cpu_count()} CPU cores\n")
         print("| runtime | mIoU (%) | images/s | model images/s |\n| --- | ---: | ---: | ---: |")

@@ -144,7 +144,7 @@ def op_profile(flatbuffer: bytes, threads: int, runs: int) -> list[tuple[str, st
     from ai_edge_litert.interpreter import Interpreter
     from ai_edge_litert.tools import flatbuffer_utils
 
-    from stdc_tf.export.tflite import read_graph
+    from stdc_tf.export.flatbuffer import read_graph
 
     names = [op.name for op in read_graph(flatbuffer).ops]
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
@@ -208,14 +208,15 @@ def main(args) -> int:
     import torch
 
     from stdc_tf.data import load_dataset
-    from stdc_tf.export.calibration import calibration_batches
+    from stdc_tf.export.contract import AS_IS, ExportSpec
     from stdc_tf.export.onnx import export_onnx
-    from stdc_tf.export.tflite import convert_tflite, load_model_for
+    from stdc_tf.export.tflite import convert_tflite
     from stdc_tf.models import build_model, describe_model, get_preset, inference_model
     from stdc_tf.models.summary import summarize
+    from stdc_tf.quantization.trained import load_trained_model
 
     set_blas_threads = openblas_threads()
-    qat = load_model_for("qat", args.qat_model) if args.qat_model else None
+    qat = load_trained_model(args.qat_model, quantized=True) if args.qat_model else None
     work = Path(tempfile.mkdtemp(prefix="tflite_latency_"))
     calibration = load_dataset("synthetic", work / "synthetic", "train", num_train=args.calibration_steps,
                                num_val=1, height=size[0], width=size[1])
@@ -233,10 +234,11 @@ def main(args) -> int:
         for precision, source in models:
             for kind in args.output_kinds:
                 log.info("%s: converting %s (%s out)", preset, precision, kind)
+                spec = ExportSpec(size, output=kind, precision=precision, calibration=calibration,
+                                  calibration_steps=args.calibration_steps)
                 files[f"litert {precision}" + ("" if kind == "logits" else " classes")] = convert_tflite(
-                    source, precision, size, output=kind, representative=calibration_batches(
-                        calibration, args.calibration_steps, size), calibration_steps=args.calibration_steps)
-        onnx_path = export_onnx(model, work / f"{preset}.onnx", size)
+                    source, spec)
+        onnx_path = export_onnx(model, work / f"{preset}.onnx", AS_IS.with_(input_size=size)).path
         for threads in args.threads:
             torch.set_num_threads(threads)
             set_blas_threads(threads)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from stdc_tf.errors import ConfigError, StdcError, Terminated, first_line
-from stdc_tf.native import native_stderr
+from stdc_tf.native import native_stderr, silence_at_exit
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -144,6 +144,8 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
     """
     args = argp.parse_args(argv)
     setup_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
+    if not getattr(args, "verbose", False):
+        silence_at_exit()   # LiteRT's teardown lines after the result
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return int(main(args) or EXIT_OK)

@@ -9,6 +9,7 @@ uses it while TensorFlow loads.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -51,3 +52,15 @@ def native_stderr(passthrough: bool = False) -> Iterator[NativeOutput]:
             os.close(saved)
             sink.seek(0)
             caught.lines.extend(sink.read().decode(errors="replace").splitlines())
+
+
+def silence_at_exit() -> None:
+    """Send what native libraries write while the process exits (after Python is done: LiteRT
+    logs every accelerator it destroys) to /dev/null. For command lines, whose output ends with
+    their result."""
+    if not _AT_EXIT:
+        atexit.register(lambda: os.dup2(os.open(os.devnull, os.O_WRONLY), 2))
+        _AT_EXIT.append(True)
+
+
+_AT_EXIT: list[bool] = []

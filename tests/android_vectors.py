@@ -84,17 +84,18 @@ def calibration_images(count: int = 8) -> list[np.ndarray]:
         for i in range(count)]
 
 
-# name → convert_tflite options: every input path (float normalized / raw uint8 pixels) and every
+# name → ExportSpec fields: every input path (float normalized / raw uint8 pixels) and every
 # output kind (float logits / int8 quantized logits / uint8 class map) of the converter's contract
-MODELS = {"fp32": {"precision": "fp32", "io": "float", "output": "logits"},
-          "int8": {"precision": "int8", "io": "uint8", "output": "logits"},
-          "classes": {"precision": "fp32", "io": "uint8", "output": "classes"}}
+MODELS = {"fp32": {"precision": "fp32", "input_type": "float", "output": "logits"},
+          "int8": {"precision": "int8", "input_type": "uint8", "output": "logits"},
+          "classes": {"precision": "fp32", "input_type": "uint8", "output": "classes"}}
 
 
 def vectors() -> tuple[dict[str, Any], dict[str, bytes]]:
     """(manifest, file name → bytes) of the whole set."""
     from stdc_tf.data.labels import CITYSCAPES
     from stdc_tf.data.synthetic import render_scene
+    from stdc_tf.export.contract import ExportSpec
     from stdc_tf.export.tflite import convert_tflite
 
     image, _ = render_scene(SCENE_SEED, *IMAGE_SIZE)
@@ -103,8 +104,8 @@ def vectors() -> tuple[dict[str, Any], dict[str, bytes]]:
     cases = []
     model = tiny_model()
     for name, options in MODELS.items():
-        flatbuffer = convert_tflite(model, input_size=MODEL_SIZE, metadata=CITYSCAPES,
-                                    representative=calibration_images(), **options)
+        flatbuffer = convert_tflite(model, ExportSpec(MODEL_SIZE, calibration=calibration_images(),
+                                                      info=CITYSCAPES, **options))
         meta = read_metadata(flatbuffer)
         x = visualize.prepare_input(image, meta)
         output = run_model(flatbuffer, x)
@@ -112,8 +113,7 @@ def vectors() -> tuple[dict[str, Any], dict[str, bytes]]:
                       f"{name}_input.bin": x, f"{name}_output.bin": output,
                       **postprocess_files(name, output, meta, image, alpha)})
         cases.append(_case(name, output, model=f"{name}.tflite"))
-    files["plain.tflite"] = convert_tflite(model, input_size=MODEL_SIZE, metadata=None,
-                                           **MODELS["fp32"])
+    files["plain.tflite"] = convert_tflite(model, ExportSpec(MODEL_SIZE, **MODELS["fp32"]), metadata=False)
 
     # Metadata-only cases: an input quantized with a scale and zero point (other converters make
     # those), and a class map holding the ignore value and an id past the palette (uncoloured).

@@ -19,8 +19,8 @@ from conftest import COLOR_SIZE, color_model, make_color_dataset, run_cli
 from stdc_tf.data.datasets import load_dataset
 from stdc_tf.data.labels import cityscapes_label_lut
 from stdc_tf.evaluation.evaluator import EvaluationError, evaluate
+from stdc_tf.evaluation.outputs import write_report
 from stdc_tf.evaluation.predictions import score_predictions
-from stdc_tf.evaluation.report import write_report
 from stdc_tf.runtime import load_predictor
 
 # ---- protocol ----

@@ -19,8 +19,9 @@ from conftest import color_model, run_cli
 from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.export import ExportError
 from stdc_tf.export.calibration import random_batch
-from stdc_tf.export.onnx import export_onnx, verify_onnx
-from stdc_tf.export.saved_model import export_serving, versions
+from stdc_tf.export.contract import ExportSpec
+from stdc_tf.export.onnx import export_onnx
+from stdc_tf.export.saved_model import export_saved_model, next_version, versions
 from stdc_tf.models import build_model, inference_model
 from stdc_tf.models.preprocessing import normalize
 from stdc_tf.runtime import load_predictor
@@ -44,8 +45,8 @@ def images():
 
 @pytest.fixture(scope="module")
 def served(stdc, tmp_path_factory):
-    return export_serving(stdc, tmp_path_factory.mktemp("serving") / "stdc", input_size=SIZE,
-                          probabilities=True)
+    return export_saved_model(stdc, tmp_path_factory.mktemp("serving") / "stdc", ExportSpec(SIZE),
+                              version=1, probabilities=True).path
 
 
 def test_serving_signature_returns_keras_classes_and_probabilities(stdc, served, images):
@@ -72,18 +73,23 @@ def test_saved_model_cli_shows_the_serving_signature(served):
 
 
 def test_versions_follow_tf_servings_layout(tmp_path):
-    model = color_model()
-    assert export_serving(model, tmp_path / "color") == tmp_path / "color" / "1"
-    (tmp_path / "color" / "5").mkdir()
-    assert export_serving(model, tmp_path / "color") == tmp_path / "color" / "6"
-    assert export_serving(model, tmp_path / "color", version=2) == tmp_path / "color" / "2"
+    model, folder = color_model(), tmp_path / "color"
+
+    def export(version: int | None = None) -> Path:
+        return export_saved_model(model, folder, ExportSpec(check_images=0),
+                                  version=version or next_version(folder)).path
+    assert export() == folder / "1"
+    (folder / "5").mkdir()
+    assert export() == folder / "6"
+    assert export(2) == folder / "2"
     assert versions(tmp_path / "color") == [1, 2, 5, 6]
     assert sorted(p.name for p in (tmp_path / "color").iterdir()) == ["1", "2", "5", "6"]   # no temporary
 
 
 def test_serving_saved_model_scores_like_the_keras_model(color_data, tmp_path):
-    path = export_serving(color_model(), tmp_path / "color")
-    predictor = load_predictor(path)
+    result = export_saved_model(color_model(), tmp_path / "color", ExportSpec(), version=1)
+    assert result.check.class_agreement == 1.0 and result.check.images == 4
+    predictor = load_predictor(result.path)
     assert isinstance(predictor, SavedModelPredictor) and predictor.output_kind == "classes"
     assert predictor.describe()["preprocessing"] == "none (raw uint8 pixels)"
     assert evaluate(predictor, color_data, progress=False).summary["mIoU"] == 1.0
@@ -91,9 +97,9 @@ def test_serving_saved_model_scores_like_the_keras_model(color_data, tmp_path):
 
 def test_serving_export_refuses_what_a_uint8_class_map_cannot_hold(tmp_path):
     with pytest.raises(ExportError, match="300 classes; a uint8 class map holds at most 256"):
-        export_serving(color_model(classes=300), tmp_path / "big")
+        export_saved_model(color_model(classes=300), tmp_path / "big", ExportSpec(), version=1)
     with pytest.raises(ExportError, match="positive integer"):
-        export_serving(color_model(), tmp_path / "m", version=0)
+        export_saved_model(color_model(), tmp_path / "m", ExportSpec(), version=0)
     assert not (tmp_path / "big").exists() and not (tmp_path / "m").exists()
 
 
@@ -103,7 +109,7 @@ def test_serving_cli_writes_the_next_version(tmp_path):
     result = run_cli("convert/to_saved_model.py", "--model", str(tmp_path / "color.keras"),
                      "--output", str(tmp_path / "served"), "--probabilities")
     assert result.returncode == 0, result.stderr
-    assert f"wrote {tmp_path / 'served' / '4'}" in result.stderr
+    assert f"wrote {tmp_path / 'served' / '4'}" in result.stdout
     assert (tmp_path / "served" / "4" / "saved_model.pb").is_file()
 
 
@@ -115,10 +121,11 @@ def test_deploy_onnx_matches_keras_on_onnxruntime(stdc, images, tmp_path):
     import onnx
     import onnxruntime as ort
 
-    path = export_onnx(stdc, tmp_path / "deploy.onnx", SIZE, uint8_input=True, class_map=True)
-    parity = verify_onnx(stdc, path, images)
+    result = export_onnx(stdc, tmp_path / "deploy.onnx", ExportSpec(SIZE, check_images=2))
+    parity, path = result.check, result.path
     print(f"STDC1-Seg deploy ONNX: max relative logit difference {parity.max_relative_logit_diff:.3g}, "
           f"class agreement {parity.class_agreement:.4f}")
+    assert parity.runtime == "onnxruntime CPUExecutionProvider" and parity.images == 2
     assert parity.max_relative_logit_diff <= 1e-4 and parity.class_agreement > 0.999
     model = onnx.load(str(path))
     assert {p.key: p.value for p in model.metadata_props}["stdc_tf.num_classes"] == "4"
@@ -133,9 +140,9 @@ def test_deploy_onnx_matches_keras_on_onnxruntime(stdc, images, tmp_path):
 
 def test_plain_onnx_is_the_keras_graph(tmp_path):
     model = color_model()
-    path = export_onnx(model, tmp_path / "plain.onnx", (16, 24))
-    images = random_batch(2, (16, 24))
-    assert verify_onnx(model, path, images).max_relative_logit_diff <= 1e-6
+    result = export_onnx(model, tmp_path / "plain.onnx", ExportSpec((16, 24), "float", "logits", check_images=2))
+    path, images = result.path, random_batch(2, (16, 24))
+    assert result.check.max_relative_logit_diff <= 1e-6
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -151,9 +158,8 @@ def test_a_tf_keras_model_goes_through_the_same_onnx_export(tmp_path):
     inputs = tf_keras.Input((16, 24, 3))
     conv = tf_keras.layers.Conv2D(5, 1)
     model = tf_keras.Model(inputs, conv(inputs))
-    path = export_onnx(model, tmp_path / "tf_keras.onnx", uint8_input=True, class_map=True)
-    parity = verify_onnx(model, path, random_batch(2, (16, 24)))
-    assert parity.max_relative_logit_diff <= 1e-4
+    result = export_onnx(model, tmp_path / "tf_keras.onnx", ExportSpec(check_images=2))
+    assert result.check.max_relative_logit_diff <= 1e-4 and result.check.size == (16, 24)
 
 
 def test_onnx_cli_prints_the_parity_and_fails_above_the_tolerance(tmp_path):
@@ -161,9 +167,13 @@ def test_onnx_cli_prints_the_parity_and_fails_above_the_tolerance(tmp_path):
     args = ["convert/to_onnx.py", "--model", str(tmp_path / "color.keras"), "--output",
             str(tmp_path / "color.onnx"), "--input-size", "32x48", "--deploy", "--check-images", "2"]
     result = run_cli(*args, "--tolerance", "-1")
-    assert "max relative logit difference" in result.stdout and "class agreement 100.00%" in result.stdout
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert last.startswith("error: ") and "more than --tolerance -1" in last
+    assert last.startswith("error: ") and "more than the -1 accepted; nothing written" in last
+    assert list(tmp_path.glob("*.onnx")) == [] and list(tmp_path.glob(".*")) == []
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert "class agreement 100.000 %" in result.stdout and "relative)" in result.stdout
+    assert (tmp_path / "color.onnx").is_file()
     result = run_cli(*args, "--opset", "13")
     assert result.returncode == 2 and "--opset must be >= 17" in result.stderr

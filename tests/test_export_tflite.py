@@ -12,8 +12,10 @@ import pytest
 
 from conftest import run_cli
 from stdc_tf.export import ExportError
+from stdc_tf.export.contract import ExportSpec
+from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
 from stdc_tf.export.metadata import METADATA_NAME, SCHEMA, MetadataError, read_metadata, write_metadata
-from stdc_tf.export.tflite import convert_tflite, float_ops_inside, read_graph, write_tflite
+from stdc_tf.export.tflite import convert_tflite, export_tflite
 
 SIZE = (64, 128)
 
@@ -39,16 +41,15 @@ def stdc():
 
 @pytest.fixture(scope="module")
 def converted(stdc, synthetic, tmp_path_factory):
-    """precision/io/output → ConversionReport, converted once per module on first use."""
+    """precision/io/output → ExportResult, converted once per module on first use."""
     out, cache = tmp_path_factory.mktemp("tflite"), {}
 
     def get(precision: str, io: str, output: str):
         key = (precision, io, output)
         if key not in cache:
-            cache[key] = write_tflite(stdc, out / f"{precision}_{io}_{output}.tflite", precision, SIZE,
-                                      io=io, output=output, calibration=synthetic["train"],
-                                      calibration_steps=4, check=synthetic["val"], check_images=2,
-                                      progress=False)
+            spec = ExportSpec(SIZE, io, output, precision, synthetic["train"], calibration_steps=4,
+                              check=synthetic["val"], check_images=2)
+            cache[key] = export_tflite(stdc, out / f"{precision}_{io}_{output}.tflite", spec)
         return cache[key]
     return get
 
@@ -70,10 +71,11 @@ def test_each_precision_converts_runs_and_agrees_with_keras(converted, precision
     assert predictor.io.input_quantization is None   # uint8 means raw pixels, in every precision
     out = predictor.predict(np.zeros((1, *SIZE, 3), np.uint8))
     assert out.shape == ((1, *SIZE) if output == "classes" else (1, *SIZE, 19))
-    assert report.pixel_agreement >= min_agreement
-    assert (report.max_logit_diff is None) == (output == "classes")
+    assert report.check.class_agreement >= min_agreement and report.check.images == 2
+    assert report.check.runtime.startswith("interpreter xnnpack")
+    assert (report.check.max_logit_diff is None) == (output == "classes")
     if precision == "fp16":
-        assert report.max_logit_diff < 0.05
+        assert report.check.max_logit_diff < 0.05
     assert ("ARG_MAX" in report.ops) == (output == "classes")
     assert report.metadata["precision"] == precision
     assert not any(op.startswith("Flex") for op in report.ops)
@@ -116,16 +118,16 @@ def test_qat_model_converts_without_calibration_to_an_integer_graph(tmp_path):
     from stdc_tf.runtime import load_predictor
 
     qat = tiny_qat_model()
-    report = write_tflite(qat, tmp_path / "qat.tflite", "qat", SIZE, output="logits", check_images=2,
-                          progress=False)
+    report = export_tflite(qat, tmp_path / "qat.tflite", ExportSpec(SIZE, output="logits", precision="qat",
+                                                                     check_images=2))
     assert float_ops_inside(read_graph(report.path)) == []
     predictor = load_predictor(report.path)
     assert predictor.io.input_dtype == np.uint8 and predictor.io.input_quantization is None
     assert predictor.io.output_quantization is not None   # int8 logits, dequantized by the reader
     assert report.metadata["output"]["dtype"] == "int8" and report.metadata["output"]["quantization"]
-    assert report.pixel_agreement > 0.9   # int8 file vs the fake-quant Keras simulation
+    assert report.check.class_agreement > 0.9   # int8 file vs the fake-quant Keras simulation
     with pytest.raises(ConfigError, match="quantization-aware"):
-        convert_tflite(qat, "int8", SIZE, representative=[])
+        convert_tflite(qat, ExportSpec(SIZE, precision="int8", calibration=[]))
 
 
 def test_metadata_is_written_into_the_file_and_reads_back(converted, synthetic):
@@ -140,7 +142,9 @@ def test_metadata_is_written_into_the_file_and_reads_back(converted, synthetic):
     assert meta["output"] == {"kind": "classes", "dtype": "uint8", "quantization": None, "num_classes": 19}
     info = synthetic["val"].info
     assert meta["classes"] == list(info.class_names) and meta["classes"][0] == "road"
-    assert meta["palette"][0] == [128, 64, 128] and meta["ignore_index"] == 255
+    assert meta["palette"] == [list(c) for c in info.palette] and meta["ignore_index"] == 255
+    # RGB, not BGR: entries whose channel order shows (sidewalk, person, car of Cityscapes)
+    assert [meta["palette"][i] for i in (1, 11, 13)] == [[244, 35, 232], [220, 20, 60], [0, 0, 142]]
     assert meta["dataset"] == info.name and meta["toolkit"]["name"] == "stdc-tf"
     float_input = read_metadata(converted("fp16", "float", "logits").path)["input"]
     assert float_input["dtype"] == "float32" and float_input["normalization"]["in_graph"] is False
@@ -172,7 +176,7 @@ def test_metadata_round_trip_keeps_the_model_running(converted, tmp_path):
     np.testing.assert_array_equal(run(updated), run(original))
 
     without = tmp_path / "plain.tflite"
-    without.write_bytes(convert_tflite(tiny_conv_model(), "fp32", (8, 8), metadata=None))
+    without.write_bytes(convert_tflite(tiny_conv_model(), ExportSpec((8, 8)), metadata=False))
     assert read_metadata(without) is None
     (tmp_path / "junk.tflite").write_bytes(b"not a flatbuffer at all")
     with pytest.raises(MetadataError, match="junk.tflite is not a LiteRT"):
@@ -196,7 +200,7 @@ def test_an_op_without_builtin_fails_with_its_name_and_leaves_no_file(tmp_path):
     path = tmp_path / "flex.tflite"
     path.write_bytes(b"an older file")
     with pytest.raises(ExportError) as err:
-        write_tflite(flex, path, "fp32", (8, 8), io="float", output="logits", progress=False)
+        export_tflite(flex, path, ExportSpec((8, 8), "float", "logits"))
     message = str(err.value)
     assert "MatrixDeterminant" in message and "Flex" in message and str(path) in message
     assert "\n" not in message
@@ -210,9 +214,23 @@ def test_interrupted_calibration_leaves_no_file(stdc, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        write_tflite(stdc, tmp_path / "int8.tflite", "int8", SIZE, calibration=interrupted(),
-                     calibration_steps=10, progress=False)
+        export_tflite(stdc, tmp_path / "int8.tflite", ExportSpec(SIZE, precision="int8",
+                                                                 calibration=interrupted(), calibration_steps=10))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_check_that_fails_after_writing_keeps_the_earlier_file_and_no_temporary(tmp_path):
+    """The file is written (under a temporary name), opened on LiteRT and refused there: the
+    user's earlier file at the path stays as it was and the temporary is gone."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(b"an older file")
+    spec = ExportSpec((8, 8), "float", "logits", check_images=2, min_class_agreement=1.01)
+    with pytest.raises(ExportError, match="class agreement .* below the 101% accepted; nothing written"):
+        export_tflite(tiny_conv_model(), path, spec)
+    assert path.read_bytes() == b"an older file"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.tflite"]
+    assert export_tflite(tiny_conv_model(), path, spec.with_(min_class_agreement=1.0)).check.class_agreement == 1.0
+    assert path.read_bytes()[4:8] == b"TFL3" and [p.name for p in tmp_path.iterdir()] == ["m.tflite"]
 
 
 def test_class_map_file_scores_exactly_like_the_logits_file(converted, synthetic):

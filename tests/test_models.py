@@ -166,10 +166,11 @@ def test_layer_groups_survive_wrapping_and_prefixed_renames():
 
 
 def test_saved_model_serving_signature(seg, tmp_path):
+    from stdc_tf.export.contract import AS_IS
     from stdc_tf.export.saved_model import export_saved_model
 
     infer = inference_model(seg)
-    export_saved_model(seg, tmp_path / "sm")      # a training graph exports its inference graph
+    export_saved_model(seg, tmp_path / "sm", AS_IS)      # a training graph exports its inference graph
     loaded = tf.saved_model.load(str(tmp_path / "sm"))
     fn = loaded.signatures["serving_default"]
     x = _image(64, 64, seed=4)

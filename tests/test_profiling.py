@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import color_model, run_cli
-from stdc_tf.profiling import report as report_lib
+from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.gpu import REGIONS, profile_gpu
 from stdc_tf.profiling.stats import latency_stats, throughput
 
@@ -18,14 +18,15 @@ SIZE = (16, 24)
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory):
     """A .keras file, a SavedModel and an .onnx file of the same tiny model."""
+    from stdc_tf.export.contract import AS_IS
     from stdc_tf.export.onnx import export_onnx
     from stdc_tf.export.saved_model import export_saved_model
 
     root = tmp_path_factory.mktemp("profiling")
     model = color_model()
     model.save(root / "m.keras")
-    export_saved_model(model, root / "m_savedmodel")
-    export_onnx(model, root / "m.onnx", SIZE)
+    export_saved_model(model, root / "m_savedmodel", AS_IS)
+    export_onnx(model, root / "m.onnx", AS_IS.with_(input_size=SIZE))
     return {"keras": root / "m.keras", "saved_model": root / "m_savedmodel",
             "onnxruntime": root / "m.onnx"}
 

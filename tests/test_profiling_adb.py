@@ -11,7 +11,7 @@ import pytest
 
 from conftest import DATA, ROOT, run_cli
 from stdc_tf.errors import ConfigError
-from stdc_tf.profiling import report as report_lib
+from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.adb import (
     AdbError,
     DeviceRun,

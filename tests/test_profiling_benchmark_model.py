@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 
 from conftest import DATA
-from stdc_tf.profiling import report as report_lib
+from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.benchmark_model import clean_line, parse, to_result, warnings_for
 
 SAMPLES = DATA / "benchmark_model"

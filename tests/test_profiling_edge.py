@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from conftest import color_model, run_cli
-from stdc_tf.profiling import report as report_lib
+from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.edge import compatibility, profile_edge
 
 SIZE = (16, 24)
@@ -16,10 +16,11 @@ SIZE = (16, 24)
 @pytest.fixture(scope="module")
 def tflite(tmp_path_factory):
     """CONV_2D (XNNPACK takes it) followed by ARG_MAX (XNNPACK does not)."""
+    from stdc_tf.export.contract import AS_IS
     from stdc_tf.export.tflite import export_tflite
 
     path = tmp_path_factory.mktemp("edge") / "argmax.tflite"
-    return export_tflite(color_model((*SIZE, 3), argmax=True), path)
+    return export_tflite(color_model((*SIZE, 3), argmax=True), path, AS_IS).path
 
 
 @pytest.fixture(scope="module")

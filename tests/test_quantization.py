@@ -45,7 +45,9 @@ def test_bridge_copies_every_weight_and_proves_it(float_model):
 def test_qat_model_builds_converts_and_is_integer_inside(preset, tmp_path):
     import keras
 
-    from stdc_tf.export.tflite import convert_tflite, float_ops_inside, read_graph
+    from stdc_tf.export.contract import ExportSpec
+    from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
+    from stdc_tf.export.tflite import convert_tflite
     from stdc_tf.quantization.bridge import to_tf_keras
     from stdc_tf.quantization.qat import is_quantization_aware, load_qat, quantize, save_qat
 
@@ -62,7 +64,7 @@ def test_qat_model_builds_converts_and_is_integer_inside(preset, tmp_path):
     again = load_qat(path)
     np.testing.assert_allclose(np.asarray(again(x, training=False)["out"]), np.asarray(out["out"]),
                                atol=1e-5)
-    flatbuffer = convert_tflite(inference_model(again), "qat", SIZE)
+    flatbuffer = convert_tflite(inference_model(again), ExportSpec(SIZE, precision="qat"))
     graph = read_graph(flatbuffer)
     assert float_ops_inside(graph) == []
     ops = {op.name for op in graph.ops}
@@ -102,6 +104,7 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
+    from stdc_tf.export.contract import AS_IS
     from stdc_tf.export.onnx import export_onnx
     from stdc_tf.quantization.bridge import to_tf_keras
     from stdc_tf.quantization.qat import quantize
@@ -113,7 +116,7 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
     small = tfmot.quantization.keras.quantize_model(tf_keras.Model(inputs, tf_keras.layers.Conv2D(4, 1)(x)))
     images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
     small(images, training=True)
-    session = ort.InferenceSession(str(export_onnx(small, tmp_path / "small.onnx")),
+    session = ort.InferenceSession(str(export_onnx(small, tmp_path / "small.onnx", AS_IS.with_(precision="qat")).path),
                                    providers=["CPUExecutionProvider"])
     out = session.run(None, {session.get_inputs()[0].name: images})[0]
     ref = np.asarray(small(images, training=False))
@@ -121,7 +124,8 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
 
     qat = quantize(to_tf_keras(build_model("stdc1_seg50", num_classes=5, input_shape=(*SIZE, 3))))
     qat(np.random.default_rng(1).standard_normal((2, *SIZE, 3)).astype(np.float32), training=True)
-    graph = onnx.load(str(export_onnx(inference_model(qat), tmp_path / "qat.onnx"))).graph
+    graph = onnx.load(str(export_onnx(inference_model(qat), tmp_path / "qat.onnx",
+                                      AS_IS.with_(precision="qat")).path)).graph
     produced_by = {o: n for n in graph.node for o in n.output}
     convs = [n for n in graph.node if n.op_type == "Conv"]
     assert len(convs) > 30

@@ -16,8 +16,10 @@ import tensorflow as tf
 
 from conftest import COLOR_SIZE, color_model
 from stdc_tf.data.datasets import load_dataset, read_image
+from stdc_tf.errors import ConfigError
 from stdc_tf.evaluation.evaluator import evaluate
 from stdc_tf.export import ExportError
+from stdc_tf.export.contract import AS_IS
 from stdc_tf.export.onnx import export_onnx
 from stdc_tf.export.saved_model import export_saved_model
 from stdc_tf.export.tflite import export_tflite
@@ -65,8 +67,8 @@ def test_litert_quantized_input_and_output_use_the_tensors_parameters(color_data
 @pytest.mark.parametrize("export", ["tflite", "onnx"])
 def test_class_map_outputs(color_data, tmp_path, export):
     model = color_model(argmax=True)
-    path = (export_tflite(model, tmp_path / "argmax.tflite") if export == "tflite"
-            else export_onnx(model, tmp_path / "argmax.onnx"))
+    path = (export_tflite(model, tmp_path / "argmax.tflite", AS_IS) if export == "tflite"
+            else export_onnx(model, tmp_path / "argmax.onnx", AS_IS)).path
     predictor = load_predictor(path)
     assert predictor.output_kind == "classes" and predictor.input_size is None
     out = predictor.predict(color_images(color_data))
@@ -124,11 +126,11 @@ def test_export_failures_are_one_line_naming_the_output(tmp_path):
     inputs = keras.Input((8, 8, 3))
     model = keras.Model(inputs, keras.ops.argmax(inputs, axis=-1))
     with pytest.raises(ExportError) as err:
-        export_tflite(model, tmp_path / "flex.tflite")
+        export_tflite(model, tmp_path / "flex.tflite", AS_IS)
     assert str(tmp_path / "flex.tflite") in str(err.value) and "\n" not in str(err.value)
     assert not list(tmp_path.iterdir())   # nothing half-written
-    with pytest.raises(ExportError, match=r"input_shape must be \(H, W\) or \(H, W, C\)"):
-        export_onnx(model, tmp_path / "m.onnx", input_shape=(8,))
+    with pytest.raises(ConfigError, match=r"input size must be two positive numbers \(H, W\), got \[8\]"):
+        AS_IS.with_(input_size=(8,))
 
 
 # ---- registry and load errors ----
@@ -213,9 +215,9 @@ def stdc_artifacts(tmp_path_factory):
     model.save(out / "model.keras")
     return {"keras (in memory)": model,
             "keras (.keras file)": out / "model.keras",
-            "saved_model": export_saved_model(model, out / "saved_model"),
-            "litert": export_tflite(model, out / "model.tflite"),
-            "onnxruntime": export_onnx(model, out / "model.onnx")}
+            "saved_model": export_saved_model(model, out / "saved_model", AS_IS).path,
+            "litert": export_tflite(model, out / "model.tflite", AS_IS).path,
+            "onnxruntime": export_onnx(model, out / "model.onnx", AS_IS).path}
 
 
 @pytest.mark.slow

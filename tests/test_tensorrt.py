@@ -18,10 +18,11 @@ from conftest import color_model, run_cli
 from stdc_tf.data.pipeline import read_image
 from stdc_tf.export import ExportError
 from stdc_tf.export.calibration import calibration_batches, spread
+from stdc_tf.export.contract import ExportSpec
 from stdc_tf.export.onnx import export_onnx
-from stdc_tf.export.saved_model import export_serving
-from stdc_tf.export.tensorrt import batch_profile, build_engine, build_ort_tensorrt, inspect_onnx, spatial_size
-from stdc_tf.export.tftrt import convert_tftrt
+from stdc_tf.export.saved_model import export_saved_model
+from stdc_tf.export.tensorrt import batch_profile, export_ort_tensorrt, export_tensorrt, inspect_onnx, spatial_size
+from stdc_tf.export.tftrt import export_tftrt
 from stdc_tf.models.layers import resize_like
 from stdc_tf.runtime import ModelLoadError, load_predictor
 from stdc_tf.runtime.tensorflow import SavedModelPredictor
@@ -41,8 +42,7 @@ needs_no_tensorrt = pytest.mark.skipif(TENSORRT_INSTALLED, reason="tensorrt is i
 
 @pytest.fixture(scope="module")
 def onnx_model(tmp_path_factory):
-    return export_onnx(color_model(), tmp_path_factory.mktemp("onnx") / "color.onnx",
-                       uint8_input=True, class_map=True)
+    return export_onnx(color_model(), tmp_path_factory.mktemp("onnx") / "color.onnx", ExportSpec()).path
 
 
 # ---- TF-TRT ----
@@ -53,16 +53,16 @@ def test_tftrt_probe_agrees_with_the_converter_itself(tmp_path):
 
     problem = missing_tftrt()
     assert problem == f"TensorFlow {tf.__version__} is built without TensorRT (TF-TRT ended with TF 2.17)"
-    serving = export_serving(color_model(), tmp_path / "color")
+    serving = export_saved_model(color_model(), tmp_path / "color", ExportSpec()).path
     with pytest.raises(RuntimeError, match="not been built with TensorRT"):   # what the probe spares users
         trt_convert.TrtGraphConverterV2(input_saved_model_dir=str(serving))
 
 
 @needs_tf_without_tensorrt
 def test_tftrt_conversion_stops_with_one_line_naming_both_ways_out(tmp_path):
-    serving = export_serving(color_model(), tmp_path / "color")
+    serving = export_saved_model(color_model(), tmp_path / "color", ExportSpec()).path
     with pytest.raises(TensorRTUnavailable) as err:
-        convert_tftrt(serving, tmp_path / "trt", "fp16", [1, 4], (32, 48))
+        export_tftrt(serving, tmp_path / "trt", ExportSpec((32, 48), precision="fp16"), batch_sizes=[1, 4])
     message = str(err.value)
     assert "\n" not in message and message.startswith("TF-TRT is not available: TensorFlow ")
     assert "pip install -r requirements-tensorrt.txt" in message and "--engine onnx" in message
@@ -86,7 +86,7 @@ def test_tensorrt_cli_reports_missing_stacks_in_one_line(tmp_path, onnx_model):
 
 
 def test_tftrt_saved_models_are_told_apart_from_plain_ones(tmp_path):
-    plain = export_serving(color_model(), tmp_path / "color")
+    plain = export_saved_model(color_model(), tmp_path / "color", ExportSpec()).path
     assert not is_tftrt_saved_model(plain) and isinstance(load_predictor(plain), SavedModelPredictor)
     if TF_HAS_TENSORRT:
         return
@@ -131,11 +131,11 @@ def test_loading_an_engine_without_tensorrt_is_one_line(tmp_path):
 @needs_no_tensorrt
 def test_engine_build_checks_its_inputs_then_the_stack(onnx_model, tmp_path):
     with pytest.raises(ExportError, match="takes any image size: give the size"):
-        build_engine(onnx_model, tmp_path / "m.plan", "fp16", [1, 8])
+        export_tensorrt(onnx_model, tmp_path / "m.plan", ExportSpec(precision="fp16"))
     with pytest.raises(ExportError, match="unknown precision 'int4'"):
-        build_engine(onnx_model, tmp_path / "m.plan", "int4", [1, 8], (32, 48))
+        export_tensorrt(onnx_model, tmp_path / "m.plan", ExportSpec((32, 48), precision="int4"))
     with pytest.raises(TensorRTUnavailable, match="tensorrt Python package is not installed"):
-        build_engine(onnx_model, tmp_path / "m.plan", "fp16", [1, 8], (32, 48))
+        export_tensorrt(onnx_model, tmp_path / "m.plan", ExportSpec((32, 48), precision="fp16"))
     assert not list(tmp_path.iterdir())
 
 
@@ -143,12 +143,12 @@ def test_onnxruntime_tensorrt_route_needs_its_provider(onnx_model, tmp_path):
     import onnxruntime as ort
 
     with pytest.raises(ExportError, match="INT8 on the onnxruntime route needs an ONNX with Q"):
-        build_ort_tensorrt(onnx_model, tmp_path / "ctx.onnx", "int8", [1, 4], (32, 48))
+        export_ort_tensorrt(onnx_model, tmp_path / "ctx.onnx", ExportSpec((32, 48), precision="int8"))
     if "TensorrtExecutionProvider" in ort.get_available_providers() and not missing_gpu():
         pytest.skip("onnxruntime-gpu with TensorRT is installed: the route would build")
     with pytest.raises(TensorRTUnavailable, match=f"onnxruntime {ort.__version__} has no "
                                                   f"TensorrtExecutionProvider"):
-        build_ort_tensorrt(onnx_model, tmp_path / "ctx.onnx", "fp16", [1, 4], (32, 48))
+        export_ort_tensorrt(onnx_model, tmp_path / "ctx.onnx", ExportSpec((32, 48), precision="fp16"))
     assert not (tmp_path / "ctx.onnx").exists()
 
 

@@ -13,8 +13,9 @@ from google.protobuf import text_format
 
 from conftest import color_model, run_cli
 from stdc_tf.export import ExportError
+from stdc_tf.export.contract import ExportSpec
 from stdc_tf.export.onnx import export_onnx
-from stdc_tf.export.saved_model import export_serving
+from stdc_tf.export.saved_model import export_saved_model
 from stdc_tf.export.triton import validate_config, write_triton_model
 from stdc_tf.runtime.tensorrt import EngineInfo, write_sidecar
 
@@ -32,8 +33,7 @@ def data_type(name: str) -> int:
 
 @pytest.fixture(scope="module")
 def onnx_model(tmp_path_factory):
-    return export_onnx(color_model(), tmp_path_factory.mktemp("onnx") / "color.onnx", (32, 48),
-                       uint8_input=True, class_map=True)
+    return export_onnx(color_model(), tmp_path_factory.mktemp("onnx") / "color.onnx", ExportSpec((32, 48))).path
 
 
 def test_onnx_model_with_the_tensorrt_accelerator(onnx_model, tmp_path):
@@ -57,7 +57,8 @@ def test_onnx_model_with_the_tensorrt_accelerator(onnx_model, tmp_path):
 
 
 def test_serving_saved_model(tmp_path):
-    served = export_serving(color_model(), tmp_path / "served", probabilities=True)
+    served = export_saved_model(color_model(), tmp_path / "served", ExportSpec(), version=1,
+                                probabilities=True).path
     model_dir = write_triton_model(served, tmp_path / "repo", "color_tf", version=3, device="cpu")
     config = parse(model_dir)
     assert config.platform == "tensorflow_savedmodel" and not config.HasField("optimization")

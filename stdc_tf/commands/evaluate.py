@@ -84,8 +84,8 @@ def run(args) -> int:
     import stdc_tf.quantization.qat  # noqa: F401  (registers the QAT .h5 predictor)
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.evaluation.outputs import format_summary, write_report
     from stdc_tf.evaluation.predictions import score_predictions
-    from stdc_tf.evaluation.report import format_summary, write_report
     from stdc_tf.runtime import load_predictor
 
     dataset = load_dataset(args.dataset, args.data_root, args.split)

@@ -22,8 +22,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
 import sys
 from pathlib import Path
 
@@ -62,14 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def quiet_native_exit() -> None:
-    """LiteRT's C++ runtime logs each accelerator it destroys when the process exits (after
-    Python is done); send those lines to /dev/null."""
-    atexit.register(lambda: os.dup2(os.open(os.devnull, os.O_WRONLY), 2))
-
-
 def run(args: argparse.Namespace) -> int:
-    from stdc_tf.profiling.report import finish, format_table
+    from stdc_tf.profiling.records import finish, format_table
 
     if args.warmup < 0 or args.runs < 1:
         raise ConfigError("--warmup must be >= 0 and --runs >= 1")
@@ -86,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         from stdc_tf.profiling.edge import format_compatibility, profile_edge
 
-        quiet_native_exit()
         report = profile_edge(args.model, threads=args.threads, warmup=args.warmup,
                               runs=args.runs, input_size=args.input_size, gpu=not args.no_gpu,
                               benchmark_binary=args.benchmark_binary)

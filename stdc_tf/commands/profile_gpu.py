@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     if any(Path(m).suffix not in NO_TENSORFLOW for m in args.model):
         cli.import_tensorflow()         # Keras and SavedModels run on TensorFlow
     from stdc_tf.profiling.gpu import profile_gpu
-    from stdc_tf.profiling.report import finish, format_table
+    from stdc_tf.profiling.records import finish, format_table
 
     report = profile_gpu(args.model, batches=args.batch, warmup=args.warmup, runs=args.runs,
                          input_size=args.input_size, regions=args.regions,

@@ -4,8 +4,9 @@ By default the ONNX graph is the model itself (normalized float input "image", l
 "logits"); --uint8-input moves the ImageNet normalization into the graph and --class-map
 returns the uint8 class map "classes" (--deploy: both; what TensorRT engines and Triton serve).
 The check runs the file on onnxruntime's CPU provider and prints the largest logit difference
-relative to the logit range (a class-map file is checked on the logits before its ArgMax); it
-fails above --tolerance.
+relative to the logit range (a class-map file is checked on the logits before its ArgMax). The
+file is written under a temporary name and kept only when the check holds (--tolerance; QAT
+models: --min-agreement); --check-images 0 writes it unchecked.
 
 Examples:
   python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50.onnx --input-size 512x1024
@@ -20,10 +21,10 @@ from pathlib import Path
 
 from stdc_tf import cli
 from stdc_tf.cli import input_size
-from stdc_tf.errors import ConfigError, StdcError
+from stdc_tf.errors import ConfigError
+from stdc_tf.export.onnx import MAX_RELATIVE_LOGIT_DIFF, MIN_QAT_CLASS_AGREEMENT  # light
 
 MIN_OPSET = 17
-CHECK_SIZE = (512, 1024)   # the Seg50 protocol, for models that take any size
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,11 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = p.add_argument_group("parity check (onnxruntime CPU vs Keras)")
     check.add_argument("--check-images", type=int, default=4,
                        help="images to compare on (default: 4; 0 skips the check)")
-    check.add_argument("--tolerance", type=float, default=1e-4,
-                       help="largest relative logit difference accepted (default: 1e-4)")
-    check.add_argument("--min-agreement", type=float, default=0.98,
-                       help="QAT models: smallest class-map agreement accepted; their logits differ "
-                            "by rounding and BN folding (default: 0.98)")
+    check.add_argument("--tolerance", type=float, default=MAX_RELATIVE_LOGIT_DIFF,
+                       help=f"float models: largest relative logit difference accepted "
+                            f"(default: {MAX_RELATIVE_LOGIT_DIFF:g})")
+    check.add_argument("--min-agreement", type=float, default=MIN_QAT_CLASS_AGREEMENT,
+                       help=f"QAT models: smallest class-map agreement accepted; their logits differ "
+                            f"by rounding and BN folding (default: {MIN_QAT_CLASS_AGREEMENT:g})")
     check.add_argument("--dataset", help="take the images from this dataset (default: random "
                                          "images); cityscapes, camvid, folder or synthetic")
     check.add_argument("--data-root", type=Path, help="the dataset's folder")
@@ -56,44 +58,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output.suffix != ".onnx":
+        raise ConfigError(f"--output must end in .onnx, got {args.output}")
     if args.opset < MIN_OPSET:
         raise ConfigError(f"--opset must be >= {MIN_OPSET}, got {args.opset}")
     if args.check_images < 0:
         raise ConfigError(f"--check-images must be >= 0, got {args.check_images}")
     if args.dataset and not args.data_root:
         raise ConfigError("--dataset needs --data-root")
+    if not args.model.is_file():
+        raise FileNotFoundError(f"model not found: {args.model}")
     cli.import_tensorflow()
-    from stdc_tf.export.calibration import dataset_batches, random_batch
-    from stdc_tf.export.onnx import export_onnx, verify_onnx
-    from stdc_tf.models import inference_model
-    from stdc_tf.models.io import load_keras
-    from stdc_tf.quantization.qat import load_qat
+    from stdc_tf.data import load_dataset
+    from stdc_tf.export.contract import ExportSpec
+    from stdc_tf.export.onnx import export_onnx
+    from stdc_tf.quantization.trained import load_trained_model
 
+    model = load_trained_model(args.model)
     qat = args.model.suffix == ".h5"
-    model = inference_model(load_qat(args.model)) if qat else load_keras(args.model)
-    path = export_onnx(model, args.output, args.input_size, args.opset,
-                       uint8_input=args.uint8_input or args.deploy,
-                       class_map=args.class_map or args.deploy)
-    cli.log.info("wrote %s (opset %d)", path, args.opset)
-    if not args.check_images:
-        return 0
-    size = args.input_size or tuple(model.inputs[0].shape[1:3])
-    size = size if None not in size else CHECK_SIZE
-    images = (next(dataset_batches(args.dataset, args.data_root, args.split, args.check_images, size,
-                                   batch_size=args.check_images))
-              if args.dataset else random_batch(args.check_images, size))
-    parity = verify_onnx(model, path, images)
-    print(f"max relative logit difference {parity.max_relative_logit_diff:.3g} "
-          f"(onnxruntime CPU vs Keras, {parity.images} images at {size[0]}x{size[1]}); "
-          f"class agreement {100 * parity.class_agreement:.2f}%")
-    if qat:   # fake-quant rounds half away from zero, QuantizeLinear to even; BN is folded here
-        if parity.class_agreement < args.min_agreement:
-            raise StdcError(f"{path}: class agreement with the QAT model {100 * parity.class_agreement:.2f}% "
-                            f"is below --min-agreement {100 * args.min_agreement:g}% (file kept)")
-        return 0
-    if parity.max_relative_logit_diff > args.tolerance:
-        raise StdcError(f"{path} differs from the Keras model by {parity.max_relative_logit_diff:.3g} "
-                        f"(relative), more than --tolerance {args.tolerance:g} (file kept for inspection)")
+    spec = ExportSpec(args.input_size, "uint8" if args.uint8_input or args.deploy else "float",
+                      "classes" if args.class_map or args.deploy else "logits", "qat" if qat else "fp32",
+                      check=load_dataset(args.dataset, args.data_root, args.split) if args.dataset else None,
+                      check_images=args.check_images, max_relative_logit_diff=args.tolerance,
+                      min_class_agreement=args.min_agreement if qat else None)
+    print("\n".join(export_onnx(model, args.output, spec, opset=args.opset).lines()))
     return 0
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from stdc_tf import cli
 from stdc_tf.cli import input_size
+from stdc_tf.errors import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,19 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-size", type=input_size, metavar="HxW",
                    help="fix the input size (default: the model's own; STDC models take any size)")
     p.add_argument("--probabilities", action="store_true",
-                   help="also return the per-class softmax probabilities")
+                   help="also return the per-class softmax probabilities (the file is then not checked)")
+    p.add_argument("--check-images", type=int, default=4,
+                   help="random images the written SavedModel is compared with the model on (default: 4)")
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.version is not None and args.version < 1:
+        raise ConfigError(f"--version must be a positive integer (TF Serving's layout), got {args.version}")
+    if not args.model.is_file():
+        raise FileNotFoundError(f"model not found: {args.model}")
     cli.import_tensorflow()
-    from stdc_tf.export.saved_model import export_serving
-    from stdc_tf.models.io import load_keras
+    from stdc_tf.export.contract import ExportSpec
+    from stdc_tf.export.saved_model import export_saved_model, next_version
+    from stdc_tf.quantization.trained import load_trained_model
 
-    model = load_keras(args.model)
-    path = export_serving(model, args.output, args.version, args.input_size, args.probabilities)
+    model = load_trained_model(args.model, quantized=False)
+    version = args.version or next_version(args.output)
+    result = export_saved_model(model, args.output, ExportSpec(args.input_size, check_images=args.check_images),
+                                version=version, probabilities=args.probabilities)
+    print("\n".join(result.lines()))
     outputs = "classes, probabilities" if args.probabilities else "classes"
-    cli.log.info("wrote %s (serving_default: image uint8 [N, H, W, 3] -> %s)", path, outputs)
+    cli.log.info("serving_default: image uint8 [N, H, W, 3] -> %s", outputs)
     return 0
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
+from typing import Any
 
 from stdc_tf import cli
 from stdc_tf.cli import input_size, int_list
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=PRECISIONS, default="fp16", help="(default: fp16)")
     p.add_argument("--batch", type=int_list, default=[1, 8], metavar="N,N",
                    help="batch sizes; the profile covers their min..max (default: 1,8)")
-    p.add_argument("--opt-batch", type=int, help="batch TensorRT tunes for (default: the largest)")
+    p.add_argument("--opt-batch", type=int,
+                   help="batch TensorRT tunes its kernels for (default: the largest; batch-1 latency wants 1)")
     p.add_argument("--input-size", type=input_size, metavar="HxW",
                    help="image size to build for, if the model takes any (e.g. 512x1024)")
     p.add_argument("--timing-cache", type=Path,
@@ -63,57 +64,54 @@ def build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--calib-images", type=int, default=128,
                        help="calibration images, spread over the split (default: 128)")
     calib.add_argument("--calib-batch", type=int, default=1, help="calibration batch size (default: 1)")
+    p.add_argument("--check-images", type=int, default=4,
+                   help="images the engine is compared on with its source on the CPU (default: 4; 0: none)")
     return p
 
 
-def _check_calibration(args: argparse.Namespace, calibrates: bool) -> None:
+def _spec(args: argparse.Namespace, calibrates: bool, size: tuple[int, int] | None) -> Any:
+    """The export spec; an INT8 build that calibrates reads its images through TensorFlow's data
+    pipeline, with TensorFlow kept off the GPU (it would take the memory the builder needs)."""
+    from stdc_tf.export.contract import ExportSpec
+
     if calibrates and not args.dataset:
         raise ConfigError("--precision int8 calibrates on dataset images: give --dataset and "
                           "--data-root (a QAT model's Q/DQ ONNX needs none)")
+    calibration = None
+    if calibrates:
+        cli.import_tensorflow(lambda tf: tf.config.set_visible_devices([], "GPU"))
+        from stdc_tf.data import load_dataset
+
+        calibration = load_dataset(args.dataset, args.data_root, args.split)
+    return ExportSpec(size, precision=args.precision, calibration=calibration,
+                      calibration_steps=args.calib_images, check_images=args.check_images)
 
 
-def _calibration(args: argparse.Namespace, size: tuple[int, int]) -> list:
-    """The calibration batches of an INT8 build that calibrates (the data pipeline is TensorFlow)."""
-    cli.import_tensorflow()
-    from stdc_tf.export.calibration import dataset_batches
-
-    return list(dataset_batches(args.dataset, args.data_root, args.split, args.calib_images, size,
-                                args.calib_batch))
-
-
-def _onnx_engine(args: argparse.Namespace, workspace: int) -> Path:
-    from stdc_tf.export.tensorrt import build_engine, inspect_onnx, spatial_size
+def _onnx_engine(args: argparse.Namespace, workspace: int) -> Any:
+    from stdc_tf.export.tensorrt import export_tensorrt, inspect_onnx, spatial_size
     from stdc_tf.runtime.tensorrt import require_engine_runtime
 
-    spec = inspect_onnx(args.model)
-    size = spatial_size(spec, args.input_size)
-    calibrates = args.precision == "int8" and not spec.explicit_quantization
-    _check_calibration(args, calibrates)
+    source = inspect_onnx(args.model)
+    size = spatial_size(source, args.input_size)
+    spec = _spec(args, args.precision == "int8" and not source.explicit_quantization, size)
     require_engine_runtime("building a TensorRT engine")   # before calibrating for nothing
-    return build_engine(args.model, args.output, args.precision, args.batch, size,
-                        calibration=_calibration(args, size) if calibrates else None,
-                        timing_cache=args.timing_cache or args.output.parent / "timing.cache",
-                        opt_batch=args.opt_batch, workspace_bytes=workspace)
+    return export_tensorrt(args.model, args.output, spec, batch_sizes=args.batch, opt_batch=args.opt_batch,
+                           calibration_batch=args.calib_batch,
+                           timing_cache=args.timing_cache or args.output.parent / "timing.cache",
+                           workspace_bytes=workspace)
 
 
-def _tftrt(args: argparse.Namespace, workspace: int) -> Path:
-    cli.import_tensorflow()
-    from stdc_tf.export.saved_model import export_serving
-    from stdc_tf.export.tftrt import convert_tftrt, require_tftrt
-    from stdc_tf.models.io import load_keras
-
+def _tftrt(args: argparse.Namespace, workspace: int) -> Any:
     if not args.input_size:
         raise ConfigError("--engine tftrt needs --input-size HxW (the shapes its engines are built for)")
-    _check_calibration(args, args.precision == "int8")
+    cli.import_tensorflow()
+    from stdc_tf.export.tftrt import export_tftrt, require_tftrt
+    from stdc_tf.quantization.trained import load_trained_model
+
+    spec = _spec(args, args.precision == "int8", args.input_size)
     require_tftrt()
-    calibration = _calibration(args, args.input_size) if args.precision == "int8" else None
-    if args.model.is_dir():
-        return convert_tftrt(args.model, args.output, args.precision, args.batch, args.input_size,
-                             calibration, workspace)
-    with tempfile.TemporaryDirectory() as work:
-        serving = export_serving(load_keras(args.model), Path(work) / "serving", 1, args.input_size)
-        return convert_tftrt(serving, args.output, args.precision, args.batch, args.input_size,
-                             calibration, workspace)
+    model = args.model if args.model.is_dir() else load_trained_model(args.model, quantized=False)
+    return export_tftrt(model, args.output, spec, batch_sizes=args.batch, workspace_bytes=workspace)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,18 +119,20 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--dataset needs --data-root")
     if args.calib_images < 1 or args.calib_batch < 1 or args.workspace_gb <= 0:
         raise ConfigError("--calib-images, --calib-batch and --workspace-gb must be positive")
+    if not args.model.exists():
+        raise FileNotFoundError(f"model not found: {args.model}")
     workspace = int(args.workspace_gb * (1 << 30))
     if args.engine == "tftrt":
-        path = _tftrt(args, workspace)
+        result = _tftrt(args, workspace)
     elif args.engine == "onnx":
-        path = _onnx_engine(args, workspace)
+        result = _onnx_engine(args, workspace)
     else:
-        from stdc_tf.export.tensorrt import build_ort_tensorrt
+        from stdc_tf.export.tensorrt import export_ort_tensorrt
 
-        path = build_ort_tensorrt(args.model, args.output, args.precision, args.batch,
-                                  args.input_size, args.opt_batch, workspace)
-    cli.log.info("wrote %s (%s, %s, batch %d..%d)", path, args.engine, args.precision,
-                 min(args.batch), max(args.batch))
+        result = export_ort_tensorrt(args.model, args.output, _spec(args, False, args.input_size),
+                                     batch_sizes=args.batch, opt_batch=args.opt_batch,
+                                     workspace_bytes=workspace)
+    print("\n".join(result.lines()))
     return 0
 
 

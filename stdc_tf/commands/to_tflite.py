@@ -4,7 +4,7 @@ Examples:
   python convert/to_tflite.py --model runs/quickstart/final.keras --precision fp32 --output stdc1.tflite
   python convert/to_tflite.py --model runs/quickstart/final.keras --precision int8 \\
       --dataset synthetic --data-root data/synthetic --calibration-steps 100 --eval --output stdc1_int8.tflite
-  python convert/to_tflite.py --model runs/qat/final_qat.keras --precision qat \\
+  python convert/to_tflite.py --model runs/qat_quickstart/final.h5 --precision qat \\
       --dataset synthetic --data-root data/synthetic --eval --output stdc1_qat.tflite
   python convert/to_tflite.py --model stdc1_seg50.keras --precision fp16 --input-size 512x1024 \\
       --io float --output-kind logits --output stdc1_fp16_logits.tflite
@@ -32,7 +32,8 @@ from pathlib import Path
 from stdc_tf import cli
 from stdc_tf.data.datasets import DATASETS
 from stdc_tf.errors import ConfigError
-from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS, INPUT_TYPES, OUTPUT_KINDS, PRECISIONS
+from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS, INPUT_TYPES, OUTPUT_KINDS
+from stdc_tf.export.tflite import PRECISIONS
 
 
 def run(args) -> int:
@@ -44,34 +45,45 @@ def run(args) -> int:
         raise ConfigError("--eval needs --dataset and --data-root")
     if args.calibration_steps < 1 or args.check_images < 1:
         raise ConfigError("--calibration-steps and --check-images must be positive")
-    size = args.input_size
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads must be positive, got {args.threads}")
     cli.import_tensorflow()
     from stdc_tf.data import load_dataset
-    from stdc_tf.export.tflite import load_model_for, write_tflite
-    from stdc_tf.models import describe_model, get_preset
+    from stdc_tf.export.contract import ExportSpec, deployment_size
+    from stdc_tf.export.tflite import export_tflite
+    from stdc_tf.quantization.trained import load_trained_model
 
-    model = load_model_for(args.precision, args.model)
-    if size is None:
-        try:
-            preset = describe_model(model).preset
-        except ValueError:
-            preset = None
-        if preset is None:
-            raise ConfigError(f"{args.model} is not a preset model: give --input-size HxW")
-        size = get_preset(preset).input_size
-    calibration = evaluation = None
+    model = load_trained_model(args.model, quantized=args.precision == "qat")
+    size = deployment_size(model, args.input_size, str(args.model))
+    check = calibration = None
     if args.dataset is not None:
-        evaluation = load_dataset(args.dataset, args.data_root, args.eval_split)
+        check = load_dataset(args.dataset, args.data_root, args.eval_split)
         if args.precision == "int8":
             calibration = load_dataset(args.dataset, args.data_root, args.calibration_split)
-    report = write_tflite(model, args.output, args.precision, size, io=args.io, output=args.output_kind,
-                          calibration=calibration, calibration_steps=args.calibration_steps,
-                          check=evaluation, check_images=args.check_images,
-                          evaluation=evaluation if args.eval else None,
-                          require_integer=not args.allow_float_ops, num_threads=args.threads,
-                          progress=not args.quiet)
-    print("\n".join(report.lines()))
+    spec = ExportSpec(size, args.io, args.output_kind, args.precision, calibration, args.calibration_steps,
+                      check, args.check_images, progress=not args.quiet)
+    result = export_tflite(model, args.output, spec, threads=args.threads,
+                           require_integer=not args.allow_float_ops)
+    print("\n".join(result.lines()))
+    if args.eval:
+        _print_miou(model, result.path, size, check, args.threads, not args.quiet)
     return 0
+
+
+def _print_miou(model, path: Path, size: tuple[int, int], dataset, threads: int | None,
+                progress: bool) -> None:
+    """mIoU of the Keras model and of the file, same protocol, same input size."""
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.models import fixed_input_model
+    from stdc_tf.native import native_stderr
+    from stdc_tf.runtime import load_predictor
+
+    keras = evaluate(load_predictor(fixed_input_model(model, size)), dataset, progress=progress)
+    with native_stderr():
+        litert = load_predictor(path, **({"threads": threads} if threads else {}))
+    file = evaluate(litert, dataset, progress=progress)
+    k, f = keras.summary["mIoU"], file.summary["mIoU"]
+    print(f"mIoU: keras {100 * k:.2f} %, litert {100 * f:.2f} % (change {100 * (f - k):+.2f} points)")
 
 
 def build_parser():

@@ -45,7 +45,7 @@ class EvaluationError(StdcError, ValueError):
 
 @dataclass
 class EvalResult:
-    """Everything an evaluation measured; :mod:`stdc_tf.evaluation.report` writes it out."""
+    """Everything an evaluation measured; :mod:`stdc_tf.evaluation.outputs` writes it out."""
 
     hist: np.ndarray                 # hist[gt, pred] (an extra last column: void predictions)
     class_names: list[str]

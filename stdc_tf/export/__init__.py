@@ -1,9 +1,18 @@
-"""Exporting a Keras model to deployable artifacts: SavedModel, LiteRT (fp32), ONNX.
+"""Exporting a trained model to every deployment format, one function of the same shape each.
 
-The simplest working conversions, each written atomically (temporary name, then rename):
-``stdc_tf.export.saved_model.export_saved_model``, ``stdc_tf.export.tflite.export_tflite``,
-``stdc_tf.export.onnx.export_onnx``. A training graph (dict outputs) is exported as its
-inference graph (main logits only), which is what every runtime predictor expects.
+``export_<format>(model, path, spec) -> ExportResult`` (:mod:`stdc_tf.export.contract`): the
+spec says input size and type, output kind, precision and calibration images; the result says
+what was written, its op summary, warnings, metadata, and how the written file — opened through
+:func:`stdc_tf.runtime.load_predictor` — compared with its source. Writing is atomic.
+
+* :mod:`.tflite` — LiteRT fp32, fp16, dynamic, int8 (PTQ) and QAT files, with metadata
+  (:mod:`.metadata`) and the flatbuffer reader (:mod:`.flatbuffer`);
+* :mod:`.onnx` — ONNX through tf2onnx (QAT models as Q/DQ ONNX);
+* :mod:`.saved_model` — SavedModels for TF Serving (version folders) and TF-TRT;
+* :mod:`.tensorrt` — TensorRT engines from an ONNX (TensorRT's builder, or onnxruntime's
+  TensorRT execution provider); :mod:`.tftrt` — TF-TRT SavedModels;
+* :mod:`.triton` — a Triton model repository around any of the files above;
+* :mod:`.calibration` — calibration and check images from the project's datasets.
 """
 from __future__ import annotations
 

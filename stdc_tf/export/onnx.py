@@ -1,61 +1,70 @@
-"""ONNX export through tf2onnx (NHWC input, as the Keras model takes it), and its parity check.
+"""ONNX export through tf2onnx (NHWC input, as the Keras model takes it), on the export contract.
 
-By default the ONNX graph is the Keras inference graph: normalized float input ``image``, float
-logits ``logits``. For deployment (TensorRT, Triton) it can take uint8 RGB instead, with the
-normalization inside the graph (``uint8_input``), and return the uint8 class map ``classes``
-(``class_map``), so clients send and receive 4x fewer bytes and need no preprocessing code.
+The spec's input type and output kind shape the graph: ``float`` input ``image`` (normalized)
+or ``uint8`` RGB normalized inside the graph; ``logits`` out, or the uint8 class map
+``classes`` (what TensorRT engines and Triton serve: clients send and receive 4x fewer bytes
+and need no preprocessing code). The batch dimension is always dynamic.
 
 Any Keras model that can be called on a tensor converts, Keras 3 or ``tf_keras``: a tf_keras
-quantization-aware model passes through the same function, tf2onnx turning its activation
-fake-quant ops into QuantizeLinear/DequantizeLinear pairs (explicit quantization, which TensorRT
-builds as int8 without a calibrator). tf2onnx folds each conv's weight fake-quant and its
-BatchNorm into float weights, so :func:`quantize_conv_weights` then gives every conv weight its
-own per-output-channel symmetric int8 Q/DQ (what LiteRT's converter does with the same folded
-weights): without it TensorRT would run those convs in float.
+quantization-aware model (precision ``qat``) passes through the same function, tf2onnx turning
+its activation fake-quant ops into QuantizeLinear/DequantizeLinear pairs (explicit quantization,
+which TensorRT builds as int8 without a calibrator). tf2onnx folds each conv's weight fake-quant
+and its BatchNorm into float weights, so :func:`quantize_conv_weights` then gives every conv
+weight its own per-output-channel symmetric int8 Q/DQ (what LiteRT's converter does with the
+same folded weights): without it TensorRT would run those convs in float.
+
+The written file is checked on onnxruntime's CPU provider (the reference the GPU routes are
+compared against) against the Keras model; a class-map file is compared on the logits feeding
+its ArgMax. A float file must match within :data:`MAX_RELATIVE_LOGIT_DIFF`; a QAT file, whose
+logits differ by rounding (fake-quant rounds half away from zero, QuantizeLinear to even) and BN
+folding, must agree on :data:`MIN_QAT_CLASS_AGREEMENT` of the pixels.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stdc_tf.atomic import atomic_output
 from stdc_tf.export import ExportError, first_line
-from stdc_tf.export.saved_model import CLASSES, INPUT_NAME, check_uint8_classes, inference_model
+from stdc_tf.export.contract import (
+    ExportResult,
+    ExportSpec,
+    checked_write,
+    require_class_map_fits,
+    require_matching_model,
+)
 
 DEFAULT_OPSET = 17
-LOGITS = "logits"
+PRECISIONS = ("fp32", "qat")
+INPUT_NAME, LOGITS, CLASSES = "image", "logits", "classes"
 METADATA_PREFIX = "stdc_tf."   # keys of the facts recorded in the file (num_classes, input, output)
+MAX_RELATIVE_LOGIT_DIFF = 1e-4
+MIN_QAT_CLASS_AGREEMENT = 0.98
 
 
-def export_onnx(model: Any, path: str | Path, input_shape: Sequence[int | None] | None = None,
-                opset: int = DEFAULT_OPSET, uint8_input: bool = False,
-                class_map: bool = False) -> Path:
-    """Convert ``model``'s inference graph to an ``.onnx`` file at ``path``.
-
-    ``input_shape`` ((H, W) or (H, W, C)) fixes the input size; by default the model's own,
-    where ``None`` dims stay dynamic. The batch dimension is always dynamic.
-    """
+def convert_onnx(model: Any, spec: ExportSpec, opset: int = DEFAULT_OPSET, target: str = "the model") -> Any:
+    """The ONNX ``ModelProto`` of ``model`` under ``spec`` (module docstring)."""
     import tensorflow as tf
     import tf2onnx
 
+    from stdc_tf.models import inference_model, num_classes
     from stdc_tf.models.preprocessing import normalize
 
-    path = Path(path)
-    model = inference_model(model)
-    shape = tuple(input_shape or model.inputs[0].shape[1:])
-    shape = (*shape, 3) if len(shape) == 2 else shape
-    if len(shape) != 3:
-        raise ExportError(f"input_shape must be (H, W) or (H, W, C), got {shape}")
+    if spec.precision not in PRECISIONS:
+        raise ExportError(f"ONNX precision {spec.precision!r} is not one of {', '.join(PRECISIONS)}")
+    require_matching_model(model, spec.precision)
+    net = inference_model(model)
+    uint8, class_map = spec.input_type == "uint8", spec.output == "classes"
     if class_map:
-        check_uint8_classes(model)
-    signature = [tf.TensorSpec((None, *shape), tf.uint8 if uint8_input else tf.float32, name=INPUT_NAME)]
+        require_class_map_fits(net)
+    shape = (*(spec.input_size or net.inputs[0].shape[1:3]), 3)
+    signature = [tf.TensorSpec((None, *shape), tf.uint8 if uint8 else tf.float32, name=INPUT_NAME)]
 
     def graph(image):
-        logits = model(normalize(image) if uint8_input else image, training=False)
+        logits = net(normalize(image) if uint8 else image, training=False)
         if class_map:
             return {CLASSES: tf.cast(tf.argmax(logits, axis=-1), tf.uint8)}
         return {LOGITS: logits}
@@ -64,18 +73,30 @@ def export_onnx(model: Any, path: str | Path, input_shape: Sequence[int | None] 
         proto, _ = tf2onnx.convert.from_function(tf.function(graph), input_signature=signature,
                                                  opset=opset)
     except Exception as e:  # tf2onnx raises many types for unsupported graphs
-        raise ExportError(f"cannot convert the model to ONNX (opset {opset}) for {path}: "
-                          f"{first_line(e)}") from e
-    facts = {"num_classes": str(model.outputs[0].shape[-1]),
-             "input": "uint8 RGB, normalized in the graph" if uint8_input else "ImageNet-normalized RGB",
-             "output": CLASSES if class_map else LOGITS}
+        raise ExportError(f"cannot convert {target} to ONNX (opset {opset}): {first_line(e)}") from e
     if any(node.op_type == "QuantizeLinear" for node in proto.graph.node):
         quantize_conv_weights(proto)
+    facts = {**({"num_classes": str(num_classes(net))} if num_classes(net) else {}),
+             "input": "uint8 RGB, normalized in the graph" if uint8 else "ImageNet-normalized RGB",
+             "output": CLASSES if class_map else LOGITS, "precision": spec.precision}
     for key, value in facts.items():
         proto.metadata_props.add(key=METADATA_PREFIX + key, value=value)
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(proto.SerializeToString())
-    return path
+    return proto
+
+
+def export_onnx(model: Any, path: str | Path, spec: ExportSpec, *, opset: int = DEFAULT_OPSET) -> ExportResult:
+    """Convert ``model`` under ``spec`` to ``path`` (atomically), checked on onnxruntime CPU."""
+    path = Path(path)
+    started = time.perf_counter()
+    proto = convert_onnx(model, spec, opset, target=str(path))
+    limits = (None, MIN_QAT_CLASS_AGREEMENT) if spec.precision == "qat" else (MAX_RELATIVE_LOGIT_DIFF, None)
+    result = checked_write(path, "onnx", spec, model, lambda tmp: tmp.write_bytes(proto.SerializeToString()),
+                           predictor_options={"provider": "cpu", "logits": spec.output == "classes"},
+                           limits=limits, started=started)
+    result.ops = dict(Counter(node.op_type for node in proto.graph.node))
+    result.metadata = {p.key.removeprefix(METADATA_PREFIX): p.value for p in proto.metadata_props
+                       if p.key.startswith(METADATA_PREFIX)}
+    return result
 
 
 def quantize_conv_weights(proto: Any) -> int:
@@ -106,63 +127,3 @@ def quantize_conv_weights(proto: Any) -> int:
     del proto.graph.initializer[:]
     proto.graph.initializer.extend(keep)
     return done
-
-
-@dataclass(frozen=True)
-class OnnxParity:
-    """How closely an ONNX file on onnxruntime (CPU) reproduces the Keras model.
-
-    ``max_relative_logit_diff`` is ``max |onnx - keras| / max |keras|`` over every logit of the
-    check images (relative to the logit range, so that logits near zero do not inflate it);
-    ``class_agreement`` the fraction of pixels whose argmax class is the same.
-    """
-
-    max_relative_logit_diff: float
-    class_agreement: float
-    images: int
-
-
-def _logits_graph(onnx_model: Any) -> tuple[Any, str, int]:
-    """The model with its logits exposed as an output if it returns a class map, their name and
-    their class axis (tf2onnx may have moved a class map's logits to NCHW before the ArgMax)."""
-    import onnx
-
-    outputs = [o.name for o in onnx_model.graph.output]
-    if LOGITS in outputs:
-        return onnx_model, LOGITS, -1
-    argmax = [n for n in onnx_model.graph.node if n.op_type == "ArgMax"]
-    if len(argmax) != 1:
-        raise ExportError(f"cannot find the logits of an ONNX model with outputs {outputs} "
-                          f"(expected a '{LOGITS}' output or one ArgMax)")
-    exposed = onnx.ModelProto()
-    exposed.CopyFrom(onnx_model)
-    name = argmax[0].input[0]
-    exposed.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
-    axis = next((a.i for a in argmax[0].attribute if a.name == "axis"), 0)
-    return exposed, name, axis
-
-
-def verify_onnx(model: Any, onnx_path: str | Path, images: np.ndarray) -> OnnxParity:
-    """Compare an exported ONNX file (any of :func:`export_onnx`'s variants) with ``model``.
-
-    ``images`` are uint8 RGB ``[N, H, W, 3]`` at the ONNX input size. The ONNX file runs on
-    onnxruntime's CPU provider (the reference the GPU routes are then compared against); a
-    class-map file is checked on the logits feeding its ArgMax.
-    """
-    import onnx
-    import onnxruntime as ort
-
-    from stdc_tf.models.preprocessing import normalize
-
-    onnx_model, logits_name, axis = _logits_graph(onnx.load(str(onnx_path)))
-    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
-    feed = session.get_inputs()[0]
-    x = images if feed.type == "tensor(uint8)" else normalize(images)
-    got = np.moveaxis(session.run([logits_name], {feed.name: x})[0], axis, -1)
-    expected = np.asarray(inference_model(model)(normalize(images), training=False))
-    if got.shape != expected.shape:
-        raise ExportError(f"ONNX model {onnx_path} returns logits of shape {got.shape}, the Keras "
-                          f"model {expected.shape}")
-    scale = float(np.abs(expected).max()) or 1.0
-    return OnnxParity(float(np.abs(got - expected).max()) / scale,
-                      float((got.argmax(-1) == expected.argmax(-1)).mean()), len(images))

@@ -1,9 +1,11 @@
 """ONNX -> TensorRT: an engine built with the ``tensorrt`` Python API, or onnxruntime's TensorRT EP.
 
-**Engine route** (:func:`build_engine`): the ONNX parser, one optimization profile for batch
+**Engine route** (:func:`export_tensorrt`): the ONNX parser, one optimization profile for batch
 min..max at a fixed H x W, a timing cache that later builds reuse, and a JSON sidecar
 (:class:`stdc_tf.runtime.tensorrt.EngineInfo`) that the predictor, the Triton generator and
-people read. How precision is asked for depends on TensorRT:
+people read; the written engine is checked against its ONNX on onnxruntime's CPU provider. An
+``fp32`` engine is built with TF32 off (TensorRT enables it by default, and its 10-bit mantissa
+is not the float32 the paper's comparisons mean). How precision is asked for depends on TensorRT:
 
 * TensorRT 10 (weak typing): FP16/INT8 are builder flags; INT8 is calibrated on dataset images
   by an entropy calibrator (FP16 allowed for layers that stay out of INT8);
@@ -13,15 +15,15 @@ people read. How precision is asked for depends on TensorRT:
 * an ONNX with Q/DQ nodes (a quantization-aware model's export) is built strongly typed on
   either version: explicit quantization, no calibrator, the QAT ranges kept.
 
-**onnxruntime route** (:func:`build_ort_tensorrt`): the TensorRT execution provider (CUDA EP for
+**onnxruntime route** (:func:`export_ort_tensorrt`): the TensorRT execution provider (CUDA EP for
 what TensorRT does not take) builds the engine for the same profile and writes an "EP context"
 ONNX with the engine embedded, which onnxruntime-gpu then loads without rebuilding.
 """
 from __future__ import annotations
 
 import logging
-import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,13 +32,12 @@ import numpy as np
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.export import ExportError
+from stdc_tf.export.contract import ExportResult, ExportSpec, checked_write
 from stdc_tf.export.onnx import METADATA_PREFIX
 from stdc_tf.runtime.tensorrt import (
     DeviceBuffer,
     EngineInfo,
-    TensorRTUnavailable,
     cuda_call,
-    missing_gpu,
     require_engine_runtime,
     write_sidecar,
 )
@@ -243,53 +244,75 @@ def _build_plan(onnx_path: Path, precision: str, input_size, batch_sizes, opt_ba
     return spec, spatial_size(spec, input_size), batch_profile(batch_sizes, opt_batch)
 
 
-def build_engine(onnx_path: str | Path, engine_path: str | Path, precision: str,
-                 batch_sizes: Sequence[int], input_size: Sequence[int] | None = None,
-                 calibration: Iterable[np.ndarray] | None = None, timing_cache: str | Path | None = None,
-                 opt_batch: int | None = None, workspace_bytes: int = WORKSPACE_BYTES) -> Path:
-    """Build a TensorRT engine from ``onnx_path`` and write it (and its sidecar) atomically.
+def calibration_batches_of(spec: ExportSpec, size: tuple[int, int], batch: int) -> list[np.ndarray]:
+    """The spec's calibration images as uint8 ``[batch, H, W, 3]`` batches (a split or images)."""
+    from stdc_tf.data.datasets import SegDataset
+    from stdc_tf.export.calibration import calibration_batches
 
-    ``calibration`` yields uint8 ``[B, H, W, 3]`` batches; it is needed for INT8 from a float
-    ONNX on TensorRT 10. ``timing_cache`` is read if it exists and written back afterwards.
+    source = spec.calibration
+    images = calibration_batches(source, spec.calibration_steps, size) if isinstance(source, SegDataset) \
+        else (np.asarray(i)[None] if np.asarray(i).ndim == 3 else np.asarray(i) for i in source)
+    flat = np.concatenate(list(images)).astype(np.uint8)
+    return [flat[i:i + batch] for i in range(0, len(flat) - batch + 1, batch)]
+
+
+def export_tensorrt(onnx_path: str | Path, engine_path: str | Path, spec: ExportSpec, *,
+                    batch_sizes: Sequence[int] = (1, 8), opt_batch: int | None = None,
+                    calibration_batch: int = 1, timing_cache: str | Path | None = None,
+                    workspace_bytes: int = WORKSPACE_BYTES) -> ExportResult:
+    """Build a TensorRT engine from ``onnx_path`` under ``spec``; write it and its sidecar atomically.
+
+    The engine's source is the ONNX file (:func:`stdc_tf.export.onnx.export_onnx`), and the
+    written engine is checked against that ONNX on onnxruntime's CPU provider. ``spec.calibration``
+    (a split or uint8 images, ``spec.calibration_steps`` of them, in batches of
+    ``calibration_batch``) is needed for INT8 from a float ONNX on TensorRT 10. ``timing_cache`` is
+    read if it exists and written back afterwards. An fp32 engine is built with TF32 off, so that
+    "fp32" means IEEE float32 (the paper's comparisons); ``opt_batch`` is the batch TensorRT tunes
+    its kernels for (default: the largest; batch-1 latency wants an engine tuned for 1).
     """
+    started = time.perf_counter()
     onnx_path, engine_path = Path(onnx_path), Path(engine_path)
-    spec, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, input_size,
-                                                          batch_sizes, opt_batch)
+    precision = spec.precision
+    source, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, spec.input_size,
+                                                            batch_sizes, opt_batch)
     require_engine_runtime("building a TensorRT engine")
     import tensorrt as trt
 
-    strongly_typed, flags, data = _typing_plan(trt, spec, precision, onnx_path)
+    strongly_typed, flags, data = _typing_plan(trt, source, precision, onnx_path)
     calibrated = "INT8" in flags
-    batches = list(calibration or []) if calibrated else []
-    if calibrated and not batches:
+    if calibrated and spec.calibration is None:
         raise ExportError("INT8 from a float ONNX needs calibration images (a dataset)")
+    batches = calibration_batches_of(spec, (height, width), calibration_batch) if calibrated else []
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network, _parser = _parse(trt, builder, logger, data, strongly_typed, onnx_path)
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, workspace_bytes)
     profile = builder.create_optimization_profile()
-    profile.set_shape(spec.name, (low, height, width, 3), (opt, height, width, 3), (high, height, width, 3))
+    profile.set_shape(source.name, (low, height, width, 3), (opt, height, width, 3), (high, height, width, 3))
     config.add_optimization_profile(profile)
     for flag in flags:
         config.set_flag(getattr(trt.BuilderFlag, flag))
+    if precision == "fp32" and hasattr(trt.BuilderFlag, "TF32"):
+        config.clear_flag(trt.BuilderFlag.TF32)   # TF32 is on by default: 10-bit mantissa convs
     if calibrated:   # calibration runs at its profile's opt shape: the calibration batches' own
         calibration_profile = builder.create_optimization_profile()
-        calibration_profile.set_shape(spec.name, *[(len(batches[0]), height, width, 3)] * 3)
-        config.int8_calibrator = _calibrator(trt, batches, spec.dtype)
+        calibration_profile.set_shape(source.name, *[(len(batches[0]), height, width, 3)] * 3)
+        config.int8_calibrator = _calibrator(trt, batches, source.dtype)
         config.set_calibration_profile(calibration_profile)
     cache_path = Path(timing_cache) if timing_cache else None
     known = cache_path.read_bytes() if cache_path and cache_path.is_file() else b""
     cache = config.create_timing_cache(known)
     config.set_timing_cache(cache, ignore_mismatch=False)
     config.progress_monitor = _progress(trt)
-    log.info("building a %s TensorRT %s engine (%s typing) for batch %d..%d at %dx%d", precision,
-             trt.__version__, "strong" if strongly_typed else "weak", low, high, height, width)
+    log.info("building a %s TensorRT %s engine (%s typing) for batch %d..%d (tuned for %d) at %dx%d",
+             precision, trt.__version__, "strong" if strongly_typed else "weak", low, high, opt,
+             height, width)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise ExportError(f"TensorRT could not build an engine from {onnx_path} (its log above says why)")
-    with atomic_output(engine_path) as tmp:
-        tmp.write_bytes(bytes(serialized))
+    result = checked_write(engine_path, "tensorrt", spec.with_(input_size=(height, width)), onnx_path,
+                           lambda tmp: tmp.write_bytes(bytes(serialized)), started=started)
     if cache_path:
         with atomic_output(cache_path) as tmp:
             tmp.write_bytes(bytes(config.get_timing_cache().serialize()))
@@ -298,9 +321,9 @@ def build_engine(onnx_path: str | Path, engine_path: str | Path, precision: str,
         _tensor_spec(trt, network.get_input(0)),
         [_tensor_spec(trt, network.get_output(i)) for i in range(network.num_outputs)],
         [height, width], {"min": low, "opt": opt, "max": high},
-        int(spec.metadata["num_classes"]) if "num_classes" in spec.metadata else None,
-        spec.explicit_quantization, sum(len(b) for b in batches), str(onnx_path), _device_name()))
-    return engine_path
+        int(source.metadata["num_classes"]) if "num_classes" in source.metadata else None,
+        source.explicit_quantization, sum(len(b) for b in batches), str(onnx_path), _device_name()))
+    return result
 
 
 def _device_name() -> str:
@@ -309,61 +332,33 @@ def _device_name() -> str:
     return cuda_call(cudart.cudaGetDeviceProperties(0)).name.decode(errors="replace").rstrip("\0")
 
 
-def missing_ort_tensorrt() -> list[str]:
-    """What onnxruntime lacks here to run its TensorRT execution provider (empty if nothing)."""
-    import onnxruntime as ort
-
-    problems = []
-    available = ort.get_available_providers()
-    if "TensorrtExecutionProvider" not in available:
-        problems.append(f"onnxruntime {ort.__version__} has no TensorrtExecutionProvider (it has "
-                        f"{', '.join(available)}; install onnxruntime-gpu and TensorRT)")
-    gpu = missing_gpu()
-    if gpu:
-        problems.append(gpu)
-    return problems
-
-
-def build_ort_tensorrt(onnx_path: str | Path, output: str | Path, precision: str,
-                       batch_sizes: Sequence[int], input_size: Sequence[int] | None = None,
-                       opt_batch: int | None = None, workspace_bytes: int = WORKSPACE_BYTES) -> Path:
+def export_ort_tensorrt(onnx_path: str | Path, output: str | Path, spec: ExportSpec, *,
+                        batch_sizes: Sequence[int] = (1, 8), opt_batch: int | None = None,
+                        workspace_bytes: int = WORKSPACE_BYTES) -> ExportResult:
     """Build onnxruntime's TensorRT engine for the profile and save an EP-context ONNX at ``output``.
 
     INT8 on this route needs an ONNX with Q/DQ nodes (the calibrated INT8 build is the engine
-    route's). The result loads in onnxruntime-gpu (``load_predictor``) without rebuilding.
+    route's). The result loads in onnxruntime-gpu (``load_predictor``) without rebuilding, and is
+    checked against the source ONNX on onnxruntime's CPU provider.
     """
+    started = time.perf_counter()
     onnx_path, output = Path(onnx_path), Path(output)
-    spec, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, input_size,
-                                                          batch_sizes, opt_batch)
-    if precision == "int8" and not spec.explicit_quantization:
+    precision = spec.precision
+    source, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, spec.input_size,
+                                                            batch_sizes, opt_batch)
+    if precision == "int8" and not source.explicit_quantization:
         raise ExportError("INT8 on the onnxruntime route needs an ONNX with QuantizeLinear/"
                           "DequantizeLinear nodes; use --engine onnx to calibrate a float ONNX")
-    problems = missing_ort_tensorrt()
-    if problems:
-        raise TensorRTUnavailable(f"onnxruntime's TensorRT route cannot run here: {'; '.join(problems)}")
-    import onnxruntime as ort
+    from stdc_tf.runtime.onnx import write_ep_context
 
     def shape(batch: int) -> str:
-        return f"{spec.name}:{batch}x{height}x{width}x3"
+        return f"{source.name}:{batch}x{height}x{width}x3"
 
-    with tempfile.TemporaryDirectory(dir=output.parent if output.parent.is_dir() else None) as work:
-        options = {"trt_fp16_enable": precision == "fp16", "trt_int8_enable": precision == "int8",
-                   "trt_max_workspace_size": workspace_bytes,
-                   "trt_engine_cache_enable": True, "trt_engine_cache_path": work,
-                   "trt_timing_cache_enable": True, "trt_timing_cache_path": work,
-                   "trt_profile_min_shapes": shape(low), "trt_profile_opt_shapes": shape(opt),
-                   "trt_profile_max_shapes": shape(high)}
-        session_options = ort.SessionOptions()
-        context = Path(work) / "model_ctx.onnx"
-        for key, value in (("ep.context_enable", "1"), ("ep.context_file_path", str(context)),
-                           ("ep.context_embed_mode", "1")):
-            session_options.add_session_config_entry(key, value)
-        log.info("building onnxruntime's %s TensorRT engine for batch %d..%d at %dx%d", precision,
-                 low, high, height, width)
-        ort.InferenceSession(str(onnx_path), session_options,
-                             providers=[("TensorrtExecutionProvider", options), "CUDAExecutionProvider"])
-        if not context.is_file():
-            raise ExportError(f"onnxruntime {ort.__version__} wrote no EP-context model for {onnx_path}")
-        with atomic_output(output) as tmp:
-            tmp.write_bytes(context.read_bytes())
-    return output
+    options = {"trt_fp16_enable": precision == "fp16", "trt_int8_enable": precision == "int8",
+               "trt_max_workspace_size": workspace_bytes,
+               "trt_profile_min_shapes": shape(low), "trt_profile_opt_shapes": shape(opt),
+               "trt_profile_max_shapes": shape(high)}
+    log.info("building onnxruntime's %s TensorRT engine for batch %d..%d at %dx%d", precision,
+             low, high, height, width)
+    return checked_write(output, "onnxruntime-tensorrt", spec.with_(input_size=(height, width)), onnx_path,
+                         lambda tmp: write_ep_context(onnx_path, tmp, options), started=started)

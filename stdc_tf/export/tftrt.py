@@ -11,13 +11,16 @@ answer becomes the one-line error. The module imports on any TensorFlow.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from stdc_tf.atomic import atomic_output
 from stdc_tf.export import ExportError, first_line
+from stdc_tf.export.contract import ExportResult, ExportSpec, checked_write
+from stdc_tf.export.saved_model import export_saved_model
 from stdc_tf.export.tensorrt import PRECISIONS, WORKSPACE_BYTES
 from stdc_tf.runtime.tensorrt import TFTRT_INSTALL, TensorRTUnavailable, missing_tftrt
 
@@ -30,41 +33,57 @@ def require_tftrt() -> None:
                                   f"on an NVIDIA GPU, or --engine onnx (ONNX -> TensorRT engine)")
 
 
-def convert_tftrt(serving_dir: str | Path, output: str | Path, precision: str,
-                  batch_sizes: Sequence[int], input_size: tuple[int, int],
-                  calibration: Iterable[np.ndarray] | None = None,
-                  workspace_bytes: int = WORKSPACE_BYTES) -> Path:
-    """Convert the serving SavedModel at ``serving_dir`` and save the result at ``output``.
+def export_tftrt(model: Any, output: str | Path, spec: ExportSpec, *, batch_sizes: Sequence[int] = (1, 8),
+                 workspace_bytes: int = WORKSPACE_BYTES) -> ExportResult:
+    """Convert ``model`` (a Keras model, or the folder of a SavedModel exported with
+    :func:`~stdc_tf.export.saved_model.export_saved_model`) to a TF-TRT SavedModel at ``output``.
 
-    ``batch_sizes`` (e.g. ``1, 4, 8``) are built now; the profile covers their range.
-    ``calibration`` yields uint8 ``[B, H, W, 3]`` batches and is required for ``int8``.
+    ``spec.input_size`` is required (the engines are built for it); ``batch_sizes`` (e.g.
+    ``1, 4, 8``) are built now and the profile covers their range. ``spec.calibration`` (a split
+    or uint8 images) is required for ``int8``. The result is checked against the Keras model (a
+    SavedModel source: against that SavedModel).
     """
+    started = time.perf_counter()
+    precision = spec.precision
     if precision not in PRECISIONS:
         raise ExportError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-    if precision == "int8" and calibration is None:
+    if spec.input_size is None:
+        raise ExportError("TF-TRT needs the input size its engines are built for (--input-size HxW)")
+    if precision == "int8" and spec.calibration is None:
         raise ExportError("int8 needs calibration images (a dataset)")
     require_tftrt()
+    with tempfile.TemporaryDirectory() as work:
+        if isinstance(model, (str, os.PathLike)):
+            serving = Path(model)
+        else:
+            serving = export_saved_model(model, Path(work) / "serving", spec.with_(check_images=0)).path
+        reference = serving if isinstance(model, (str, os.PathLike)) else model
+        return checked_write(Path(output), "tftrt", spec, reference,
+                             lambda tmp: _convert(serving, tmp, spec, batch_sizes, workspace_bytes),
+                             directory=True, started=started)
+
+
+def _convert(serving_dir: Path, target: Path, spec: ExportSpec, batch_sizes: Sequence[int],
+             workspace_bytes: int) -> None:
     import tensorflow as tf
     from tensorflow.python.compiler.tensorrt import trt_convert as trt
 
-    output = Path(output)
+    from stdc_tf.export.tensorrt import calibration_batches_of
+
+    height, width = spec.input_size
     try:
         converter = trt.TrtGraphConverterV2(
             input_saved_model_dir=str(serving_dir), input_saved_model_signature_key="serving_default",
-            precision_mode=precision.upper(), max_workspace_size_bytes=workspace_bytes,
+            precision_mode=spec.precision.upper(), max_workspace_size_bytes=workspace_bytes,
             use_dynamic_shape=True, dynamic_shape_profile_strategy="Range",
             maximum_cached_engines=1)
-        if precision == "int8":
-            batches = list(calibration)
+        if spec.precision == "int8":
+            batches = calibration_batches_of(spec, (height, width), 1)
             converter.convert(calibration_input_fn=lambda: ((tf.constant(b),) for b in batches))
         else:
             converter.convert()
-        height, width = input_size
         converter.build(input_fn=lambda: ((tf.zeros((n, height, width, 3), tf.uint8),)
                                           for n in sorted(set(batch_sizes))))
-        with atomic_output(output, directory=True) as tmp:
-            converter.save(str(tmp))
+        converter.save(str(target))
     except (RuntimeError, ValueError, tf.errors.OpError) as e:
-        raise ExportError(f"TF-TRT conversion of {serving_dir} to {output} failed: "
-                          f"{first_line(e)}") from e
-    return output
+        raise ExportError(f"TF-TRT conversion of {serving_dir} failed: {first_line(e)}") from e

@@ -13,6 +13,7 @@ _EXPORTS = {
     "custom_objects": "layers",
     "PRESETS": "registry", "build_model": "registry", "get_preset": "registry",
     "build_stdc_seg": "segmentation", "inference_model": "segmentation",
+    "fixed_input_model": "segmentation", "num_classes": "segmentation",
     "ModelStructure": "structure", "describe_model": "structure", "feature_outputs": "structure",
 }
 __all__ = sorted(_EXPORTS)

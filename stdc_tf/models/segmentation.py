@@ -120,6 +120,22 @@ def build_stdc_seg(backbone: str = "stdc1", num_classes: int = 19,
     return k.Model(inputs, outputs, name=name or f"{backbone}_seg")
 
 
+def num_classes(model) -> int | None:
+    """The class count of a segmentation model (its main output's channels), read one way;
+    ``None`` for a model whose output has no class axis (a class map already)."""
+    shape = inference_model(model).outputs[0].shape
+    return int(shape[-1]) if len(shape) == 4 and shape[-1] is not None else None
+
+
+def fixed_input_model(model, input_size: tuple[int, int]):
+    """``model``'s inference graph on a ``[1, H, W, 3]`` input, so that a check or the evaluator
+    feeds the Keras model exactly the size an exported file takes."""
+    net = inference_model(model)
+    k = keras_module_of(net)
+    image = k.Input((*input_size, 3), batch_size=1, name="image")
+    return k.Model(image, net(image), name=net.name)
+
+
 def inference_model(model, output: str = MAIN_OUTPUT):
     """The inference graph of a training graph: same layers, only ``output`` computed.
 

@@ -10,6 +10,6 @@
   (``convert/profile_edge.py --adb``), its output read by :mod:`~stdc_tf.profiling.benchmark_model`.
 
 Shared: :mod:`~stdc_tf.profiling.timing` (warm-up, synchronised timed runs, peak memory),
-:mod:`~stdc_tf.profiling.stats` (p50/p90/p99, FPS) and :mod:`~stdc_tf.profiling.report` (the JSON
+:mod:`~stdc_tf.profiling.stats` (p50/p90/p99, FPS) and :mod:`~stdc_tf.profiling.records` (the JSON
 schema and the table).
 """

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stdc_tf.errors import ConfigError, StdcError
-from stdc_tf.profiling import benchmark_model, environment, report
+from stdc_tf.profiling import benchmark_model, environment, records
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ def profile_adb(model: str | Path, binary: str | Path, *, serial: str | None = N
                 name = f"benchmark_model {tool} {run.name}"
                 flags = tool_flags(tool, run, warmup, runs, op_profiling)
                 if isinstance(flags, str):
-                    entries.append(report.skipped(name, str(model), config, flags))
+                    entries.append(records.skipped(name, str(model), config, flags))
                     continue
                 remote_out = f"{REMOTE_DIR}/stdc_tf_bench_{i}.txt"
                 pushed.append(remote_out)
@@ -247,7 +247,7 @@ def profile_adb(model: str | Path, binary: str | Path, *, serial: str | None = N
                         "least warmup_min_secs/min_secs (0.5 s / 1 s by default)"}
     info = {"path": str(model), "size_bytes": model.stat().st_size, "runtime": "litert",
             "benchmark_binary": str(binary), "tool": tool}
-    out = report.new_report("profile_edge --adb", [info], device,
+    out = records.new_report("profile_edge --adb", [info], device,
                             {**environment.library_versions(), "benchmark_model": tool}, protocol)
     out["results"] = entries
     return out

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from stdc_tf.profiling import report
+from stdc_tf.profiling import records
 from stdc_tf.profiling.stats import partial_stats
 
 NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -318,11 +318,11 @@ def to_result(out: BenchmarkOutput, name: str, model: str, config: dict, request
         delegation["unsupported_ops"] = out.unsupported_ops if requested == "gpu" else []
     if out.latency is None or out.failed:
         reason = next((e for e in out.errors if e), "") or "no timings in the benchmark output"
-        return report.result(name, model, config, status="failed", reason=reason,
+        return records.result(name, model, config, status="failed", reason=reason,
                              delegation=delegation, warnings=warnings_for(out, requested))
     memory = {"host": out.memory.get("peak", out.memory.get("overall")),
               "host_delta": out.memory.get("overall_delta"), "scope": "benchmark_model process"}
-    return report.result(name, model, config, timed_region=TIMED_REGION, timer=TIMER,
+    return records.result(name, model, config, timed_region=TIMED_REGION, timer=TIMER,
                          init_ms=out.init_ms, first_inference_ms=out.first_ms,
                          warmup_ms=out.warmup, latency_ms=out.latency,
                          peak_memory_mb=memory if any(v is not None for k, v in memory.items()

@@ -1,8 +1,9 @@
 """Host LiteRT profiler: a ``.tflite`` file through the Interpreter and the CompiledModel APIs.
 
 Every configuration is a LiteRT predictor (:class:`stdc_tf.runtime.litert.LiteRTPredictor`) with
-its api, accelerator and threads. Per configuration (Interpreter with XNNPACK and with the builtin kernels only, CompiledModel on
-the CPU and, where the runtime offers it, on the GPU; each at every thread count asked for):
+its api, accelerator and threads. Per configuration (Interpreter with XNNPACK and with the
+builtin kernels only, CompiledModel on the CPU and, where the runtime offers it, on the GPU; each
+at every thread count asked for):
 initialisation time (constructor + tensor allocation / compilation), the first inference, the
 latency of the timed runs after warm-up, and the process's peak memory during the
 configuration. The timed region is the runtime's invoke alone, the input already written to the
@@ -33,7 +34,7 @@ import numpy as np
 
 from stdc_tf.errors import ConfigError, StdcError, first_line
 from stdc_tf.native import native_stderr
-from stdc_tf.profiling import environment, report
+from stdc_tf.profiling import environment, records
 from stdc_tf.profiling.timing import host_peak, time_runs
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
             if config.accelerator == "gpu":
                 reason = f"LiteRT GPU accelerator not available here: {reason}"
                 log.warning("skipped: %s: %s", config.name, reason)
-                return report.skipped(config.name, model, config.as_dict(), reason)
+                return records.skipped(config.name, model, config.as_dict(), reason)
             raise StdcError(f"{path}: {config.name} cannot load the model: {reason}")
         log.info("timing %s: %d warm-up + %d runs", config.name, warmup, runs)
         timings = time_runs(predictor.device_run(x), warmup, runs, config.name)
@@ -145,7 +146,7 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
         warnings.append(f"XNNPACK took {delegation['nodes_delegated']} of "
                         f"{delegation['nodes_total']} nodes; {left} ran on the builtin kernels "
                         f"({', '.join(delegation['unsupported_ops'])})")
-    return report.result(config.name, model, config.as_dict(), timed_region=TIMED_REGION,
+    return records.result(config.name, model, config.as_dict(), timed_region=TIMED_REGION,
                          timer="host clock", init_ms=init_ms, first_inference_ms=timings.first_ms,
                          warmup_ms=timings.warmup_stats(), latency_ms=timings.stats(),
                          peak_memory_mb={"host": memory.peak_mb, "host_delta": memory.delta_mb,
@@ -248,7 +249,7 @@ def profile_edge(path: str | Path, *, threads: Sequence[int] = (1, 2, 4), warmup
                               "--benchmark-binary is given (the Python API has no op profiler)"}
     info = {"path": str(path), "size_bytes": path.stat().st_size, "runtime": "litert",
             "input_dtype": np.dtype(x.dtype).name, "input_size": list(x.shape[1:3])}
-    out = report.new_report("profile_edge", [info], environment.cpu_device(),
+    out = records.new_report("profile_edge", [info], environment.cpu_device(),
                             environment.library_versions(), protocol)
     out["results"] = entries
     out["compatibility"] = compatibility(path)

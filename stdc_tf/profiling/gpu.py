@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from stdc_tf.errors import ConfigError, StdcError, first_line
-from stdc_tf.profiling import environment, report
+from stdc_tf.profiling import environment, records
 from stdc_tf.profiling.timing import host_peak, time_runs
 from stdc_tf.runtime import ModelLoadError, Predictor, RunFn, load_predictor
 from stdc_tf.runtime.onnx import PROVIDERS
@@ -91,7 +91,7 @@ def profile_predictor(predictor: Predictor, *, batches: Sequence[int] = (1,), wa
                       runs: int = 300, input_size: tuple[int, int] | None = None,
                       regions: Sequence[str] = tuple(REGIONS),
                       providers: Sequence[str] = tuple(ONNX_PROVIDERS)) -> list[dict]:
-    """Result entries (:func:`stdc_tf.profiling.report.result`) for every execution × batch ×
+    """Result entries (:func:`stdc_tf.profiling.records.result`) for every execution × batch ×
     region; unavailable ones are ``skipped`` entries with their reason."""
     unknown = [r for r in regions if r not in REGIONS]
     if unknown:
@@ -104,12 +104,12 @@ def profile_predictor(predictor: Predictor, *, batches: Sequence[int] = (1,), wa
         if isinstance(execution, tuple):
             name, reason = execution
             log.warning("skipped: %s: %s", name, reason)
-            entries.append(report.skipped(name, model, {"runtime": predictor.runtime}, reason))
+            entries.append(records.skipped(name, model, {"runtime": predictor.runtime}, reason))
             continue
         for batch in batches:
             if not execution.takes_batch(batch):
                 reason = f"the model's batch is fixed at {execution.io.batch}"
-                entries.append(report.skipped(execution.name, model, execution.options(), reason, batch))
+                entries.append(records.skipped(execution.name, model, execution.options(), reason, batch))
                 continue
             images = rng.integers(0, 256, (batch, height, width, 3), dtype=np.uint8)
             for region in regions:
@@ -126,18 +126,18 @@ def _time_region(execution: Predictor, model: str, images: np.ndarray, region: s
     try:
         run = _region_run(region, execution, images)
         if isinstance(run, str):
-            return report.skipped(name, model, config, run, batch)
+            return records.skipped(name, model, config, run, batch)
         log.info("timing %s, batch %d, %s: %d warm-up + %d runs", name, batch, region, warmup, runs)
         execution.reset_device_memory()
         with host_peak() as host:
             timings = time_runs(run, warmup, runs, f"{execution.name} b{batch} {region}")
     except Exception as e:  # a runtime failing on this batch/region must not lose the others
         log.warning("failed: %s batch %d %s: %s", name, batch, region, first_line(e))
-        return report.result(name, model, config, status="failed", reason=first_line(e),
+        return records.result(name, model, config, status="failed", reason=first_line(e),
                              batch=batch)
     memory = {"host": host.peak_mb, "host_delta": host.delta_mb,
               "device": execution.device_memory_mb(), "scope": host.scope}
-    return report.result(name, model, config, batch=batch, timed_region=REGIONS[region],
+    return records.result(name, model, config, batch=batch, timed_region=REGIONS[region],
                          timer=execution.timer, first_inference_ms=timings.first_ms,
                          warmup_ms=timings.warmup_stats(), latency_ms=timings.stats(),
                          peak_memory_mb=memory, warnings=list(execution.notes))
@@ -174,7 +174,7 @@ def profile_gpu(models: Sequence[str | Path | Any], *, batches: Sequence[int] = 
             reason = str(e) if isinstance(e, ModelLoadError) else first_line(e)
             log.warning("skipped: %s", reason)
             infos.append({"path": label})
-            entries.append(report.skipped(label, label, {}, reason))
+            entries.append(records.skipped(label, label, {}, reason))
             continue
         infos.append({**model_info(predictor), "load_ms": (time.perf_counter() - start) * 1000.0})
         entries += profile_predictor(predictor, batches=batches, warmup=warmup, runs=runs,
@@ -185,7 +185,7 @@ def profile_gpu(models: Sequence[str | Path | Any], *, batches: Sequence[int] = 
                 "input": "random uint8 RGB images (seed 0), the same for every configuration",
                 "statistics": "per-run latency of the timed runs after warm-up; fps = 1000 / "
                               "mean ms, images_per_s = batch x fps"}
-    out = report.new_report("profile_gpu", infos, _device(entries),
+    out = records.new_report("profile_gpu", infos, _device(entries),
                             environment.library_versions(), protocol)
     out["results"] = entries
     return out

@@ -154,3 +154,35 @@ class OnnxPredictor(Predictor):
 
     def device_memory_mb(self) -> float | None:
         return process_gpu_memory_mb() if self.device == "gpu" else None
+
+
+def write_ep_context(onnx_path: Path, target: Path, tensorrt_options: dict[str, Any]) -> None:
+    """Let onnxruntime's TensorRT execution provider build its engine for ``onnx_path`` and write
+    the "EP context" model (the engine embedded) to ``target``; the CUDA provider takes the nodes
+    TensorRT rejects. Raises ``TensorRTUnavailable`` without the TensorRT provider or a GPU."""
+    import shutil
+    import tempfile
+
+    import onnxruntime as ort
+
+    from stdc_tf.runtime.tensorrt import TensorRTUnavailable, missing_gpu
+
+    problems = [] if "TensorrtExecutionProvider" in ort.get_available_providers() else [
+        f"onnxruntime {ort.__version__} has no TensorrtExecutionProvider (it has "
+        f"{', '.join(ort.get_available_providers())}; install onnxruntime-gpu and TensorRT)"]
+    problems += [missing_gpu()] if missing_gpu() else []
+    if problems:
+        raise TensorRTUnavailable(f"onnxruntime's TensorRT route cannot run here: {'; '.join(problems)}")
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        options = {**tensorrt_options, "trt_engine_cache_enable": True, "trt_engine_cache_path": work,
+                   "trt_timing_cache_enable": True, "trt_timing_cache_path": work}
+        session_options = ort.SessionOptions()
+        context = Path(work) / "model_ctx.onnx"
+        for key, value in (("ep.context_enable", "1"), ("ep.context_file_path", str(context)),
+                           ("ep.context_embed_mode", "1")):
+            session_options.add_session_config_entry(key, value)
+        ort.InferenceSession(str(onnx_path), session_options,
+                             providers=[("TensorrtExecutionProvider", options), "CUDAExecutionProvider"])
+        if not context.is_file():
+            raise ModelLoadError(f"onnxruntime {ort.__version__} wrote no EP-context model for {onnx_path}")
+        shutil.copyfile(context, target)

@@ -1,4 +1,4 @@
-"""The deployment report (:mod:`stdc_tf.report`, ``convert/report.py``) on a tiny STDC1-Seg at 64x128.
+"""The deployment report (:mod:`stdc_tf.deployment_report`, `convert/deployment_report.py`) on a tiny STDC1-Seg.
 
 One run of the command with real exporters, the real evaluator and the real profilers (a phone
 through tests/fake_adb); the JSON is then checked against the components themselves: each
@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from conftest import DATA, ROOT
-from stdc_tf.commands.report import main
+from stdc_tf.commands.deployment_report import main
 
 SIZE = (64, 128)
 INCLUDE = ["keras", "fp32", "int8", "qat", "onnx", "savedmodel", "tftrt", "trt"]
@@ -93,8 +93,8 @@ def test_scores_are_the_evaluators_own_for_the_written_files(run):
 
 
 def test_latency_size_and_ops_are_the_profilers_and_the_files_own(run):
-    from stdc_tf.export.tflite import read_graph
-    from stdc_tf.profiling.report import REPORT_SCHEMA
+    from stdc_tf.export.flatbuffer import read_graph
+    from stdc_tf.profiling.records import REPORT_SCHEMA
 
     entry_schema = REPORT_SCHEMA["properties"]["results"]["items"]
     for name in SCORED:

@@ -5,7 +5,7 @@ import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from stdc_tf.report.artifacts import WORTH_A_LOOK, Artifact, ReportSettings
+from stdc_tf.deployment_report.artifacts import WORTH_A_LOOK, Artifact, ReportSettings
 
 SCHEMA_VERSION = "stdc_tf.report/1"
 REFERENCES = ("fp32", "keras")          # the Δ reference: the first of these that was scored
@@ -132,9 +132,9 @@ def _notes(report: dict) -> list[str]:
     notes = []
     for a in report["artifacts"]:
         check = a["check"] or {}
-        if check.get("pixel_agreement") is not None:
+        if check.get("class_agreement") is not None:
             notes.append(f"- {a['name']}: class maps agree with the Keras model's on "
-                         f"{100 * check['pixel_agreement']:.2f} % of the pixels of {check['images']} images")
+                         f"{100 * check['class_agreement']:.2f} % of the pixels of {check['images']} images")
         notes += [f"- {a['name']}: {w}" for w in a["warnings"]]
     return notes or ["none"]
 

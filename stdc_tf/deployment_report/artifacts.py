@@ -9,11 +9,11 @@ on a phone). A record keeps their output as it came.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import logging
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ import numpy as np
 
 from stdc_tf.data.datasets import SegDataset
 from stdc_tf.errors import StdcError, first_line
-from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS
+from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Artifact:
     ops: dict[str, int] | None = None
     warnings: list[str] = field(default_factory=list)
     check: dict | None = None                # the exporter's own comparison with the Keras model
-    evaluation: dict | None = None           # stdc_tf.evaluation.report.metrics_dict
+    evaluation: dict | None = None           # stdc_tf.evaluation.outputs.metrics_dict
     latency: list[dict] = field(default_factory=list)   # the profiler's result entries
     timed_on: dict | None = None
     phone: dict | None = None                # profile_adb's report
@@ -136,7 +136,7 @@ class Context:
     val: SegDataset
     calibration: SegDataset | None
     settings: ReportSettings
-    built: dict[str, Path] = field(default_factory=dict)
+    built: dict[str, Any] = field(default_factory=dict)   # exports shared by artifacts
 
     @property
     def folder(self) -> Path:
@@ -151,79 +151,89 @@ class Skipped(StdcError):
 
 
 def _build_keras(ctx: Context, record: Artifact) -> Any:
-    from stdc_tf.export.tflite import fixed_size_model
+    from stdc_tf.models import fixed_input_model
 
     record.path = ctx.model_path
-    return fixed_size_model(ctx.model, ctx.settings.input_size)   # fed exactly as the files are
+    return fixed_input_model(ctx.model, ctx.settings.input_size)   # fed exactly as the files are
+
+
+def _spec(ctx: Context, precision: str = "fp32") -> Any:
+    """Every file of the report: the deployment contract (uint8 in, class map out) at one size,
+    checked on validation images."""
+    from stdc_tf.export.contract import ExportSpec
+
+    return ExportSpec(ctx.settings.input_size, precision=precision,
+                      calibration=ctx.calibration if precision == "int8" else None,
+                      calibration_steps=ctx.settings.calibration_steps, check=ctx.val,
+                      progress=ctx.settings.progress)
+
+
+def _recorded(record: Artifact, result: Any) -> Path:
+    """The exporter's result kept in the record: ops, warnings, its check against the source."""
+    record.ops = result.ops or None
+    record.warnings += result.warnings
+    if result.check is not None:
+        record.check = {**dataclasses.asdict(result.check), "against": "the model it was built from"}
+    return result.path
+
+
+def _exported(ctx: Context, name: str, export: Callable[[], Any]) -> Any:
+    """An export that several artifacts share (the ONNX feeds TensorRT), made once."""
+    if name not in ctx.built:
+        ctx.built[name] = export()
+    return ctx.built[name]
 
 
 def _build_litert(ctx: Context, record: Artifact) -> Path:
-    from stdc_tf.export.tflite import write_tflite
+    from stdc_tf.export.tflite import export_tflite
 
     model = ctx.model
     if record.name == "qat":
         if ctx.settings.qat_model is None:
             raise Skipped("no --qat-model given (the QAT trainer's .h5 model)")
-        from stdc_tf.quantization.qat import load_qat
+        from stdc_tf.quantization.trained import load_trained_model
 
-        model = load_qat(ctx.settings.qat_model)
-    conversion = write_tflite(model, ctx.file(f"_{record.name}.tflite"), record.name,
-                              ctx.settings.input_size, calibration=ctx.calibration,
-                              calibration_steps=ctx.settings.calibration_steps, check=ctx.val,
-                              progress=ctx.settings.progress)
-    record.ops = conversion.ops
-    record.check = {"images": conversion.check_images, "pixel_agreement": conversion.pixel_agreement,
-                    "against": "the Keras model it was converted from (class maps)"}
-    return conversion.path
+        model = load_trained_model(ctx.settings.qat_model, quantized=True)
+    return _recorded(record, export_tflite(model, ctx.file(f"_{record.name}.tflite"), _spec(ctx, record.name)))
 
 
-def _onnx_file(ctx: Context) -> Path:
+def _onnx(ctx: Context) -> Any:
     from stdc_tf.export.onnx import export_onnx
 
-    if "onnx" not in ctx.built:
-        ctx.built["onnx"] = export_onnx(ctx.model, ctx.file(".onnx"), ctx.settings.input_size,
-                                        uint8_input=True, class_map=True)
-    return ctx.built["onnx"]
+    return _exported(ctx, "onnx", lambda: export_onnx(ctx.model, ctx.file(".onnx"), _spec(ctx)))
 
 
 def _build_onnx(ctx: Context, record: Artifact) -> Path:
-    import onnx
-
-    path = _onnx_file(ctx)
-    record.ops = dict(Counter(node.op_type for node in onnx.load(str(path)).graph.node))
-    return path
+    return _recorded(record, _onnx(ctx))
 
 
-def _serving_dir(ctx: Context, record: Artifact | None = None) -> Path:
-    from stdc_tf.export.saved_model import export_serving
+def _build_savedmodel(ctx: Context, record: Artifact) -> Path:
+    from stdc_tf.export.saved_model import export_saved_model
 
-    if "savedmodel" not in ctx.built:
-        ctx.built["savedmodel"] = export_serving(ctx.model, ctx.folder / "saved_model", 1,
-                                                 ctx.settings.input_size)
-    return ctx.built["savedmodel"]
+    return _recorded(record, export_saved_model(ctx.model, ctx.folder / "saved_model", _spec(ctx), version=1))
 
 
 def _build_tftrt(ctx: Context, record: Artifact) -> Path:
-    from stdc_tf.export.tftrt import convert_tftrt, require_tftrt
+    from stdc_tf.export.tftrt import export_tftrt, require_tftrt
 
     require_tftrt()
-    return convert_tftrt(_serving_dir(ctx), ctx.folder / "tftrt", TENSORRT_PRECISION,
-                         ctx.settings.batches, ctx.settings.input_size)
+    return _recorded(record, export_tftrt(ctx.model, ctx.folder / "tftrt", _spec(ctx, TENSORRT_PRECISION),
+                                          batch_sizes=ctx.settings.batches))
 
 
 def _build_trt(ctx: Context, record: Artifact) -> Path:
-    from stdc_tf.export.tensorrt import build_engine
+    from stdc_tf.export.tensorrt import export_tensorrt
     from stdc_tf.runtime.tensorrt import require_engine_runtime
 
     require_engine_runtime("building a TensorRT engine")   # before exporting an ONNX for nothing
-    return build_engine(_onnx_file(ctx), ctx.file(f"_{TENSORRT_PRECISION}.plan"), TENSORRT_PRECISION,
-                        ctx.settings.batches, ctx.settings.input_size,
-                        timing_cache=ctx.folder / "timing.cache")
+    return _recorded(record, export_tensorrt(_onnx(ctx).path, ctx.file(f"_{TENSORRT_PRECISION}.plan"),
+                                             _spec(ctx, TENSORRT_PRECISION), batch_sizes=ctx.settings.batches,
+                                             timing_cache=ctx.folder / "timing.cache"))
 
 
 BUILDERS: dict[str, Callable[[Context, Artifact], Any]] = {
     "keras": _build_keras, **dict.fromkeys(LITERT, _build_litert), "onnx": _build_onnx,
-    "savedmodel": _serving_dir, "tftrt": _build_tftrt, "trt": _build_trt,
+    "savedmodel": _build_savedmodel, "tftrt": _build_tftrt, "trt": _build_trt,
 }
 
 
@@ -287,7 +297,7 @@ def _host_profile(record: Artifact, predictor: Any, settings: ReportSettings) ->
 def measure(ctx: Context, record: Artifact, images: list) -> None:
     """Build, score, time (host, then phone) one artifact; ``record.stage`` says how far it got."""
     from stdc_tf.evaluation.evaluator import evaluate
-    from stdc_tf.evaluation.report import metrics_dict
+    from stdc_tf.evaluation.outputs import metrics_dict
     from stdc_tf.runtime import load_predictor
 
     settings = ctx.settings

@@ -2,8 +2,8 @@
 
 "Which file do I ship?" needs each candidate measured the same way, so the report measures
 nothing itself: each artifact is built by its exporter, scored by the one evaluator and timed
-by the profilers (:mod:`stdc_tf.report.artifacts`); the report collects their numbers
-(:mod:`~stdc_tf.report.document`) and draws them (:mod:`~stdc_tf.report.figures`).
+by the profilers (:mod:`stdc_tf.deployment_report.artifacts`); the report collects their numbers
+(:mod:`~stdc_tf.deployment_report.document`) and draws them (:mod:`~stdc_tf.deployment_report.figures`).
 
 Every deployable artifact follows its exporter's deployment contract: uint8 RGB in (the
 normalization inside the graph), a uint8 class map out, at one fixed input size. mIoU changes
@@ -29,9 +29,9 @@ import numpy as np
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.data.datasets import SegDataset
+from stdc_tf.deployment_report.artifacts import ARTIFACTS, Artifact, Context, ReportSettings, run_one
+from stdc_tf.deployment_report.document import FILES, markdown, report_json, summary_table
 from stdc_tf.errors import StdcError
-from stdc_tf.report.artifacts import ARTIFACTS, Artifact, Context, ReportSettings, run_one
-from stdc_tf.report.document import FILES, markdown, report_json, summary_table
 
 __all__ = ["ARTIFACTS", "FILES", "ReportSettings", "deployment_report", "summary_table"]
 
@@ -50,7 +50,7 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
     from tqdm import tqdm
 
     from stdc_tf.export.calibration import spread
-    from stdc_tf.export.saved_model import num_classes
+    from stdc_tf.models import num_classes
     from stdc_tf.models.io import load_keras
 
     unknown = [a for a in settings.include if a not in ARTIFACTS]
@@ -78,7 +78,7 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
         with atomic_output(root / FILES["markdown"]) as tmp:
             tmp.write_text(markdown(report))
         if figures:
-            from stdc_tf.report.figures import plot_examples, plot_pareto
+            from stdc_tf.deployment_report.figures import plot_examples, plot_pareto
 
             with atomic_output(root / FILES["pareto"]) as tmp:
                 plot_pareto(report, tmp)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from stdc_tf.report.artifacts import Artifact
+from stdc_tf.deployment_report.artifacts import Artifact
 
 
 def plot_pareto(report: dict, path: Path) -> None:

@@ -20,11 +20,11 @@ report files are rewritten after each artifact, so an interrupted run keeps what
 exit status is 1 when an artifact failed (the report is still written).
 
 Examples:
-  python convert/report.py --model runs/quickstart/final.keras --qat-model runs/qat_quickstart/final.h5 \\
+  python convert/deployment_report.py --model runs/quickstart/final.keras --qat-model runs/qat_quickstart/final.h5 \\
       --dataset synthetic --data-root data/synthetic --input-size 128x256 --output reports/quickstart
-  python convert/report.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes \\
+  python convert/deployment_report.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes \\
       --input-size 512x1024 --include fp32,fp16,int8,onnx --threads 1,4 --output reports/seg50
-  python convert/report.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes \\
+  python convert/deployment_report.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes \\
       --include fp32,int8 --adb ./android_aarch64_benchmark_model --output reports/phone
 """
 from __future__ import annotations
@@ -38,10 +38,10 @@ from stdc_tf import cli
 from stdc_tf.atomic import check_writable_dir
 from stdc_tf.cli import choice_list, input_size, int_list
 from stdc_tf.data.datasets import DATASETS
+from stdc_tf.deployment_report import ARTIFACTS  # light: TensorFlow and the runtimes load on use
 from stdc_tf.errors import ConfigError, StdcError
-from stdc_tf.export.tflite import DEFAULT_CALIBRATION_STEPS
+from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
 from stdc_tf.profiling.adb import ACCELERATORS
-from stdc_tf.report import ARTIFACTS  # light: TensorFlow and the runtimes load on use
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,9 +89,9 @@ def run(args: argparse.Namespace) -> int:
     check_writable_dir(args.output, "--output")
     cli.import_tensorflow()
     from stdc_tf.data.datasets import load_dataset
+    from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
     from stdc_tf.models import describe_model, get_preset
     from stdc_tf.models.io import load_keras
-    from stdc_tf.report import ReportSettings, deployment_report, summary_table
 
     size = args.input_size
     if size is None:
