@@ -1,6 +1,8 @@
 """Build a TensorRT deployment: a TensorRT engine from ONNX, onnxruntime's TensorRT EP, or TF-TRT.
 
---engine onnx   ONNX -> engine (.plan) with the tensorrt Python API (TensorRT 10 or 11): one
+--engine onnx   ONNX -> engine (.plan) with the tensorrt Python API (TensorRT 10 or 11). The ONNX is
+                first checked against TensorRT 10's import rules on the CPU (Q/DQ zero points and
+                axes, operators, opset, dynamic dims), each violation named in one line. One
                 optimization profile for batch min..max of --batch, a timing cache, INT8
                 calibrated on --dataset images (TensorRT 10; TensorRT 11 needs a Q/DQ ONNX) and
                 a JSON sidecar (model.plan.json). Needs: tensorrt, cuda-python, an NVIDIA GPU.
@@ -89,10 +91,12 @@ def _spec(args: argparse.Namespace, calibrates: bool, size: tuple[int, int] | No
 
 def _onnx_engine(args: argparse.Namespace, workspace: int) -> Any:
     from stdc_tf.export.tensorrt import export_tensorrt, inspect_onnx, spatial_size
+    from stdc_tf.export.tensorrt_rules import check_tensorrt_onnx
     from stdc_tf.runtime.tensorrt import require_engine_runtime
 
     source = inspect_onnx(args.model)
     size = spatial_size(source, args.input_size)
+    check_tensorrt_onnx(args.model, size)   # TensorRT's import rules, before anything else
     spec = _spec(args, args.precision == "int8" and not source.explicit_quantization, size)
     require_engine_runtime("building a TensorRT engine")   # before calibrating for nothing
     return export_tensorrt(args.model, args.output, spec, batch_sizes=args.batch, opt_batch=args.opt_batch,

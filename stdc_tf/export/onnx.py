@@ -11,7 +11,11 @@ its activation fake-quant ops into QuantizeLinear/DequantizeLinear pairs (explic
 which TensorRT builds as int8 without a calibrator). tf2onnx folds each conv's weight fake-quant
 and its BatchNorm into float weights, so :func:`quantize_conv_weights` then gives every conv
 weight its own per-output-channel symmetric int8 Q/DQ (what LiteRT's converter does with the
-same folded weights): without it TensorRT would run those convs in float.
+same folded weights): without it TensorRT would run those convs in float. A symmetric activation
+range (the ``tensorrt`` QAT scheme) comes out of tf2onnx as UINT8 with zero point 128, rewritten
+exactly to INT8 with zero point 0 (:mod:`stdc_tf.export.qdq`); TensorRT's import rules
+(:mod:`stdc_tf.export.tensorrt_rules`) are checked on every file and reported as warnings. A QAT
+model whose fake-quant ranges were never trained is refused before tf2onnx sees it.
 
 The written file is checked on onnxruntime's CPU provider (the reference the GPU routes are
 compared against) against the Keras model; a class-map file is compared on the logits feeding
@@ -36,6 +40,8 @@ from stdc_tf.export.contract import (
     require_class_map_fits,
     require_matching_model,
 )
+from stdc_tf.export.qdq import symmetric_int8_qdq
+from stdc_tf.export.tensorrt_rules import tensorrt_violations
 
 DEFAULT_OPSET = 17
 PRECISIONS = ("fp32", "qat")
@@ -56,6 +62,10 @@ def convert_onnx(model: Any, spec: ExportSpec, opset: int = DEFAULT_OPSET, targe
     if spec.precision not in PRECISIONS:
         raise ExportError(f"ONNX precision {spec.precision!r} is not one of {', '.join(PRECISIONS)}")
     require_matching_model(model, spec.precision)
+    if spec.precision == "qat":   # empty ranges: tf2onnx divides by a zero scale
+        from stdc_tf.quantization.ranges import require_trained_ranges
+
+        require_trained_ranges(model, target)
     net = inference_model(model)
     uint8, class_map = spec.input_type == "uint8", spec.output == "classes"
     if class_map:
@@ -76,6 +86,7 @@ def convert_onnx(model: Any, spec: ExportSpec, opset: int = DEFAULT_OPSET, targe
         raise ExportError(f"cannot convert {target} to ONNX (opset {opset}): {first_line(e)}") from e
     if any(node.op_type == "QuantizeLinear" for node in proto.graph.node):
         quantize_conv_weights(proto)
+        symmetric_int8_qdq(proto)   # exact: a symmetric range's UINT8 zero point 128 is INT8 0
     facts = {**({"num_classes": str(num_classes(net))} if num_classes(net) else {}),
              "input": "uint8 RGB, normalized in the graph" if uint8 else "ImageNet-normalized RGB",
              "output": CLASSES if class_map else LOGITS, "precision": spec.precision}
@@ -94,6 +105,10 @@ def export_onnx(model: Any, path: str | Path, spec: ExportSpec, *, opset: int = 
                            predictor_options={"provider": "cpu", "logits": spec.output == "classes"},
                            limits=limits, started=started)
     result.ops = dict(Counter(node.op_type for node in proto.graph.node))
+    refused = tensorrt_violations(proto, spec.input_size)
+    if refused:   # a file for onnxruntime may still be fine; TensorRT would refuse it
+        result.warnings.append(f"{len(refused)} TensorRT 10 import rule violation(s), e.g. {refused[0]}"
+                               + (" (train QAT with --qat-scheme tensorrt)" if spec.precision == "qat" else ""))
     result.metadata = {p.key.removeprefix(METADATA_PREFIX): p.value for p in proto.metadata_props
                        if p.key.startswith(METADATA_PREFIX)}
     return result

@@ -166,6 +166,10 @@ def convert_tflite(model: Any, spec: ExportSpec, *, metadata: bool = True, targe
     if output == "classes":
         require_class_map_fits(model)
     require_matching_model(model, precision)
+    if precision == "qat":
+        from stdc_tf.quantization.ranges import require_trained_ranges
+
+        require_trained_ranges(model, target or f"model {model.name!r}")
     if precision == "int8" and spec.calibration is None:
         raise ConfigError("precision 'int8' needs calibration images (a dataset)")
     target = target or f"model {model.name!r}"
