@@ -51,7 +51,10 @@ def test_onnx_model_with_the_tensorrt_accelerator(onnx_model, tmp_path):
     assert accelerator.name == "tensorrt"
     assert dict(accelerator.parameters) == {
         "precision_mode": "FP16", "max_workspace_size_bytes": "1073741824",
-        "trt_engine_cache_enable": "1", "trt_engine_cache_path": "/cache/stdc"}
+        "trt_engine_cache_enable": "1", "trt_engine_cache_path": "/cache/stdc",
+        # one engine for every batch the dynamic batcher forms, tuned for the preferred one
+        "trt_profile_min_shapes": "image:1x32x48x3", "trt_profile_opt_shapes": "image:8x32x48x3",
+        "trt_profile_max_shapes": "image:8x32x48x3"}
     assert (model_dir / "1" / "model.onnx").read_bytes() == onnx_model.read_bytes()
     assert sorted(p.name for p in model_dir.iterdir()) == ["1", "config.pbtxt"]
 
@@ -84,6 +87,12 @@ def test_tensorrt_plan_from_its_sidecar(tmp_path):
         write_triton_model(engine, tmp_path / "repo2", max_batch_size=16)
     with pytest.raises(ExportError, match="runs on a GPU only"):
         write_triton_model(engine, tmp_path / "repo2", device="cpu")
+    write_sidecar(engine, EngineInfo(
+        "10.16.1.11", "fp16", "weak", {"name": "image", "dtype": "uint8", "shape": [-1, 32, 48, 3]},
+        [{"name": "classes", "dtype": "uint8", "shape": [-1, 32, 48]}], [32, 48],
+        {"min": 2, "opt": 8, "max": 8}, num_classes=3))
+    with pytest.raises(ExportError, match="profile starts at batch 2, but Triton sends batches from 1"):
+        write_triton_model(engine, tmp_path / "repo2", max_batch_size=8)
     engine.with_name("color.plan.json").unlink()
     with pytest.raises(ExportError, match="has no sidecar color.plan.json"):
         write_triton_model(engine, tmp_path / "repo2")
@@ -99,6 +108,11 @@ def test_bad_requests_and_bad_configs_are_refused(onnx_model, tmp_path):
         write_triton_model(onnx_model, tmp_path, device="cpu", tensorrt_precision="fp16")
     with pytest.raises(FileNotFoundError, match="model not found"):
         write_triton_model(tmp_path / "missing.onnx", tmp_path)
+    with pytest.raises(ExportError, match="no QuantizeLinear/DequantizeLinear nodes: the TensorRT accelerator"):
+        write_triton_model(onnx_model, tmp_path, tensorrt_precision="int8")   # no INT8 engine would come
+    (tmp_path / "text.onnx").write_text("not a model")
+    with pytest.raises(ExportError, match="text.onnx is not a readable ONNX model"):
+        write_triton_model(tmp_path / "text.onnx", tmp_path)
     assert validate_config('name: "ok" max_batch_size: 4', "ok")
     with pytest.raises(ExportError, match="Triton would reject the config for bad"):
         validate_config('name: "bad" max_batch_sizes: 4', "bad")
@@ -106,7 +120,7 @@ def test_bad_requests_and_bad_configs_are_refused(onnx_model, tmp_path):
 
 def test_triton_cli_prints_the_config_it_wrote(onnx_model, tmp_path):
     result = run_cli("convert/to_triton.py", "--model", str(onnx_model), "--repository",
-                     str(tmp_path), "--name", "stdc", "--tensorrt", "int8", "--max-batch", "4")
+                     str(tmp_path), "--name", "stdc", "--tensorrt", "fp16", "--max-batch", "4")
     assert result.returncode == 0, result.stderr
     printed = text_format.Parse(result.stdout, model_config_pb2.ModelConfig())
     assert printed == parse(tmp_path / "stdc") and printed.max_batch_size == 4

@@ -68,7 +68,10 @@ def _onnx_io(path: Path) -> tuple[list[TensorSpec], list[TensorSpec]]:
     import onnx
     from onnx import helper
 
-    graph = onnx.load(str(path), load_external_data=False).graph
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as e:  # protobuf's DecodeError and friends for a file that is not ONNX
+        raise ExportError(f"{path} is not a readable ONNX model ({type(e).__name__})") from e
     initializers = {i.name for i in graph.initializer}
 
     def spec(value: Any) -> TensorSpec:
@@ -80,14 +83,13 @@ def _onnx_io(path: Path) -> tuple[list[TensorSpec], list[TensorSpec]]:
             [spec(o) for o in graph.output])
 
 
-def _plan_io(path: Path) -> tuple[list[TensorSpec], list[TensorSpec], int | None]:
-    """Inputs, outputs and the profile's largest batch, from the engine's sidecar JSON."""
+def _plan_io(path: Path) -> tuple[list[TensorSpec], list[TensorSpec], dict[str, int]]:
+    """Inputs, outputs and the batch profile (min/opt/max), from the engine's sidecar JSON."""
     info = read_sidecar(path)
     if info is None:
         raise ExportError(f"TensorRT engine {path} has no sidecar {path.name}.json with its inputs "
                           f"and outputs (engines built by convert/to_tensorrt.py have one)")
-    return ([TensorSpec(**info.input)], [TensorSpec(**o) for o in info.outputs],
-            info.batch_profile["max"])
+    return [TensorSpec(**info.input)], [TensorSpec(**o) for o in info.outputs], info.batch_profile
 
 
 def _saved_model_io(path: Path) -> tuple[list[TensorSpec], list[TensorSpec]]:
@@ -170,18 +172,21 @@ def model_config(artifact: Path, name: str, max_batch_size: int = 8,
         raise ExportError("the TensorRT accelerator applies to ONNX models on a GPU only")
     if max_batch_size < 1:
         raise ExportError(f"max_batch_size must be positive, got {max_batch_size}")
-    profile_max = None
+    profile = None
     if kind == "onnx":
         inputs, outputs = _onnx_io(artifact)
     elif kind == "plan":
-        inputs, outputs, profile_max = _plan_io(artifact)
+        inputs, outputs, profile = _plan_io(artifact)
     else:
         inputs, outputs = _saved_model_io(artifact)
         log.warning("Triton's TensorFlow backend (tensorflow_savedmodel) ships only up to release "
                     "25.02; serve an ONNX model or a TensorRT plan on newer Triton")
-    if profile_max is not None and max_batch_size > profile_max:
+    if profile is not None and max_batch_size > profile["max"]:
         raise ExportError(f"max_batch_size {max_batch_size} exceeds the engine's profile (batch up to "
-                          f"{profile_max}); rebuild the engine or lower --max-batch")
+                          f"{profile['max']}); rebuild the engine or lower --max-batch")
+    if profile is not None and profile["min"] > 1:   # the dynamic batcher sends any batch from 1
+        raise ExportError(f"the engine's profile starts at batch {profile['min']}, but Triton sends "
+                          f"batches from 1: rebuild it with --batch 1,{profile['max']}")
     preferred = sorted(set(preferred_batch_sizes or [max_batch_size]))
     if preferred[0] < 1 or preferred[-1] > max_batch_size:
         raise ExportError(f"preferred batch sizes {preferred} must lie in 1..{max_batch_size}")
@@ -197,12 +202,37 @@ def model_config(artifact: Path, name: str, max_batch_size: int = 8,
             raise ExportError(f"unknown TensorRT precision {tensorrt_precision!r}; valid: "
                               f"{', '.join(PRECISIONS)}")
         parameters = {"precision_mode": tensorrt_precision.upper(),
-                      "max_workspace_size_bytes": str(WORKSPACE_BYTES), "trt_engine_cache_enable": "1"}
+                      "max_workspace_size_bytes": str(WORKSPACE_BYTES), "trt_engine_cache_enable": "1",
+                      **_trt_profile(artifact, inputs, tensorrt_precision, preferred[-1], max_batch_size)}
         if trt_cache_path:
             parameters["trt_engine_cache_path"] = trt_cache_path
         config["optimization"] = {"execution_accelerators": {"gpu_execution_accelerator": [
             {"name": "tensorrt", "parameters": [{"key": k, "value": v} for k, v in parameters.items()]}]}}
     return config
+
+
+def _trt_profile(artifact: Path, inputs: list[TensorSpec], precision: str, opt_batch: int,
+                 max_batch: int) -> dict[str, str]:
+    """The accelerator's optimization profile (batch 1..max at the ONNX's fixed size), so the server
+    builds one engine instead of one per batch shape; INT8 only from a Q/DQ ONNX (the ONNX Runtime
+    TensorRT accelerator here has no calibration table: a float ONNX would give no INT8 engine)."""
+    if precision == "int8" and not _has_qdq(artifact):
+        raise ExportError(f"{artifact} has no QuantizeLinear/DequantizeLinear nodes: the TensorRT "
+                          f"accelerator builds INT8 only from a Q/DQ ONNX (a QAT export); use fp16, or "
+                          f"build a calibrated INT8 engine with convert/to_tensorrt.py and serve the plan")
+    (image,) = inputs
+    if -1 in image.shape[1:]:
+        raise ExportError(f"{artifact} takes any image size: export the ONNX at a fixed --input-size "
+                          f"so the TensorRT profile covers the size it serves")
+    size = "x".join(str(d) for d in image.shape[1:])
+    return {f"trt_profile_{k}_shapes": f"{image.name}:{b}x{size}"
+            for k, b in (("min", 1), ("opt", opt_batch), ("max", max_batch))}
+
+
+def _has_qdq(path: Path) -> bool:
+    import onnx
+
+    return any(n.op_type == "QuantizeLinear" for n in onnx.load(str(path), load_external_data=False).graph.node)
 
 
 def write_triton_model(artifact: str | Path, repository: str | Path, name: str | None = None,
