@@ -125,7 +125,7 @@ def test_loading_an_engine_without_tensorrt_is_one_line(tmp_path):
     assert "\n" not in message
     assert message.startswith(f"TensorRT engine {engine} needs TensorRT and an NVIDIA GPU: "
                               f"the tensorrt Python package is not installed")
-    assert "pip install tensorrt-cu12 cuda-python" in message
+    assert "requirements-gpu.txt" in message and "tensorrt-cu12 10.x" in message and "cuda-python 12.x" in message
 
 
 @needs_no_tensorrt

@@ -31,7 +31,8 @@ from stdc_tf.runtime.devices import process_gpu_memory_mb
 from stdc_tf.runtime.tensorflow import SavedModelPredictor
 
 TFTRT_INSTALL = "the TF-TRT environment (pip install -r requirements-tensorrt.txt)"
-ENGINE_INSTALL = "pip install tensorrt-cu12 cuda-python on a machine with an NVIDIA GPU"
+ENGINE_INSTALL = ("pip install -r requirements-gpu.txt on a machine with an NVIDIA GPU: tensorrt-cu12 10.x "
+                  "(fetched from NVIDIA's index) with cuda-python 12.x")
 ENGINE_SUFFIXES = (".plan", ".engine", ".trt")
 OUTPUT_NAMES = ("classes", "logits")   # the exporters' output names, in order of preference
 
