@@ -253,3 +253,49 @@ def test_same_model_same_miou_on_every_runtime(stdc_artifacts, tmp_path_factory)
         assert result.source["input_size"] == [64, 128]
     assert {r.source["runtime"] for r in results.values()} == {
         "keras", "saved_model", "litert", "onnxruntime"}
+
+
+# ---- the declared contract ----
+
+def test_options_go_to_the_runtime_that_claims_the_file_and_others_are_refused(color_data, tmp_path):
+    from stdc_tf.export.contract import ExportSpec
+
+    path = export_tflite(color_model(), tmp_path / "m.tflite", ExportSpec(COLOR_SIZE, "float", "logits")).path
+    one = load_predictor(path, threads=1)
+    assert one.name == "interpreter xnnpack threads=1" and one.options()["threads"] == 1
+    plain = load_predictor(path, accelerator="none", threads=1)
+    assert plain.delegation() is None and one.delegation()["partitions"] == 1
+    compiled = load_predictor(path, api="compiled_model", threads=1)
+    images = color_images(color_data)
+    np.testing.assert_allclose(compiled.predict(images), one.predict(images), atol=1e-5)
+    with pytest.raises(ModelLoadError, match=r"\.tflite file \(LiteRT\) takes no option provider "
+                                             r"\(it takes: threads, accelerator, api\)"):
+        load_predictor(path, provider="cuda")
+    with pytest.raises(ModelLoadError, match="LiteRT interpreter has no accelerator 'gpu'"):
+        load_predictor(path, accelerator="gpu")
+    x = one.prepare_input(images[:1])
+    assert one.device_run(x)() is None and one.device == "cpu" and one.timer == "host clock"
+
+
+def test_a_qat_h5_opens_in_a_fresh_process_without_importing_quantization_first(tmp_path):
+    """The QAT runtime is registered with the others (by name, loaded on use)."""
+    import subprocess
+    import sys
+
+    import tensorflow_model_optimization as tfmot
+    import tf_keras
+
+    from conftest import ROOT
+    from stdc_tf.quantization.qat import save_qat
+
+    inputs = tf_keras.Input((16, 24, 3))
+    qat = tfmot.quantization.keras.quantize_model(tf_keras.Model(inputs, tf_keras.layers.Conv2D(3, 1)(inputs)))
+    qat(np.random.default_rng(0).standard_normal((2, 16, 24, 3)).astype(np.float32), training=True)
+    path = save_qat(qat, tmp_path / "qat.h5")
+    code = ("import sys, numpy as np\nfrom stdc_tf.runtime import load_predictor\n"
+            f"p = load_predictor({str(path)!r})\n"
+            "assert 'stdc_tf.quantization.qat' in sys.modules\n"
+            "print(p.runtime, p.predict(np.zeros((1, 16, 24, 3), np.uint8)).shape)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["keras", "(1,", "16,", "24,", "3)"]
