@@ -348,3 +348,34 @@ def test_decayed_detail_fuse_follows_the_reference_sgd(tmp_path):
         v2 = 0.9 * v1 + 0.1 * w1
         expected = w1 - lr1 * v2 if mode == "decayed" else w0
         np.testing.assert_allclose(loop.task.fuse_weights.numpy(), expected, rtol=1e-5)
+
+
+def test_head_lr_multiplier_scales_the_head_updates_only():
+    """One SGD step from the same weights and batch at head_lr_mult 10 and 1: the head updates
+    differ by exactly 10x, the backbone's are equal (the multiplier is applied, not just listed)."""
+    from stdc_tf.training.task import SegmentationTask
+
+    rng = np.random.default_rng(0)
+    images = tf.constant(rng.normal(size=(2, 64, 64, 3)).astype(np.float32))
+    labels = tf.constant(rng.integers(0, 5, (2, 64, 64)).astype(np.int32))
+    updates = {}
+    start = None
+    for mult in (10.0, 1.0):
+        cfg = TrainConfig(optimizer="sgd", lr=0.5, momentum=0.9, warmup_iters=0, iterations=10,
+                          head_lr_mult=mult, weight_decay=5e-4)
+        task = SegmentationTask(cfg, num_classes=5, replicas=1)
+        if start is None:
+            start = [v.numpy() for v in task.model.weights]
+        task.model.set_weights(start)
+        before = {v.path: v.numpy().astype(np.float64) for v in task.groups["train"]}
+        task.train_step(images, labels)
+        updates[mult] = {v.path: v.numpy() - before[v.path] for v in task.groups["train"]}
+        heads = {v.path for v in task.groups["heads"]}
+    assert heads and len(heads) < len(updates[1.0])
+    for path, one in updates[1.0].items():
+        ten = updates[10.0][path]
+        if path in heads:
+            np.testing.assert_allclose(ten, 10 * one, rtol=1e-3, atol=1e-6, err_msg=path)
+        else:
+            np.testing.assert_allclose(ten, one, rtol=1e-4, atol=1e-7, err_msg=path)
+    assert max(np.abs(u).max() for p, u in updates[1.0].items() if p in heads) > 1e-3

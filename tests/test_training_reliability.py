@@ -177,6 +177,32 @@ def test_signal_saves_the_current_step_and_exits(tmp_path, signum, status, word)
     assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step}")
 
 
+@pytest.mark.slow
+def test_sigterm_saves_the_current_step_when_no_interval_checkpoint_covers_it(tmp_path):
+    """With checkpoints every 1000 steps none exists when the signal arrives: the checkpoint of
+    the signal's step must be the handler's own save (an every-step interval would hide a
+    handler that saves nothing)."""
+    import tensorflow as tf
+
+    cfg = tiny(tmp_path, iterations=10_000, checkpoint_every=1_000, eval_every=2)
+    run = tmp_path / "run"
+    proc = _start(cfg)
+    end = time.time() + 300
+    while not (run / "best_mIoU100.keras").exists():   # step 2 validated: steps are running
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert time.time() < end
+        time.sleep(0.2)
+    assert not list((run / "checkpoints").glob("ckpt-*.index"))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("terminated at step "), last
+    step = int(last.split(" at step ")[1].split(":")[0])
+    assert 2 <= step < 1_000
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step}")
+
+
 # ---- bad samples ----
 
 @pytest.mark.slow
