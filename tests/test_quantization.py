@@ -68,10 +68,49 @@ def test_qat_model_builds_converts_and_is_integer_inside(preset, tmp_path):
     graph = read_graph(flatbuffer)
     assert float_ops_inside(graph) == []
     ops = {op.name for op in graph.ops}
-    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "RESIZE_NEAREST_NEIGHBOR", "MUL"} <= ops
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "MUL"} <= ops
+    _assert_resizes_keep_their_input_scale(qat, flatbuffer, graph)
     with pytest.raises(Exception, match="not a readable QAT model"):
         (tmp_path / "bad.h5").write_bytes(b"nope")
         load_qat(tmp_path / "bad.h5")
+
+
+def _tensor_quantization(flatbuffer: bytes) -> dict[int, tuple]:
+    """Tensor index -> (scales, zero points) of the main subgraph, from the flatbuffer schema."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    sub = schema.Model.GetRootAs(flatbuffer, 0).Subgraphs(0)
+    out = {}
+    for i in range(sub.TensorsLength()):
+        q = sub.Tensors(i).Quantization()
+        out[i] = ((tuple(q.ScaleAsNumpy().tolist()) if q is not None and q.ScaleLength() else ()),
+                  (tuple(q.ZeroPointAsNumpy().tolist()) if q is not None and q.ZeroPointLength() else ()))
+    return out
+
+
+def _assert_resizes_keep_their_input_scale(qat, flatbuffer: bytes, graph) -> None:
+    """ResizeLike (nearest and bilinear) has no fake-quant of its own, so the int8 file's resizes
+    keep their input's scale and zero point with no requantize after them, and the only
+    float-to-int QUANTIZE is the one at the input edge."""
+    resizes = [layer for layer in qat.layers if "ResizeLike" in type(getattr(layer, "layer", layer)).__name__]
+    assert {getattr(layer, "layer", layer).mode for layer in resizes} == {"nearest", "bilinear"}
+    for layer in resizes:   # no range of its own (one would make the converter requantize)
+        assert not [w for w in layer.weights if w.name.split("/")[-1].startswith(("output_min", "output_max"))], \
+            layer.name
+    quant = _tensor_quantization(flatbuffer)
+    resize_ops = [op for op in graph.ops if op.name.startswith("RESIZE") or op.name == "DEPTH_TO_SPACE"]
+    assert {op.name for op in resize_ops} >= {"RESIZE_BILINEAR"} and len(resize_ops) >= 3
+    for op in resize_ops:
+        assert quant[op.outputs[0]] == quant[op.inputs[0]] and quant[op.inputs[0]][0], op
+    resized = {op.outputs[0] for op in resize_ops}
+    assert not [op for op in graph.ops if op.name == "QUANTIZE" and set(op.inputs) & resized]
+    from_float = [op for op in graph.ops if op.name == "QUANTIZE"
+                  and graph.tensor_types[op.inputs[0]] in ("FLOAT32", "FLOAT16")]
+    assert len(from_float) == 1, from_float
+    feeders = {o: op for op in graph.ops for o in op.outputs}
+    source = from_float[0].inputs[0]
+    assert source in graph.inputs or (feeders[source].name == "CAST"
+                                      and feeders[source].inputs[0] in graph.inputs)
 
 
 @pytest.mark.slow
