@@ -60,10 +60,13 @@ class Blocks:
         return self.bn(x, f"{name}.1")
 
     def avg_pool_s2(self, x, name: str):
-        """AvgPool2d(3, 2, 1) with ``count_include_pad=True``: zero-pad, then a valid pool."""
-        layers = self.k.layers
-        x = layers.ZeroPadding2D(1, name=f"{name}.pad")(x)
-        return layers.AveragePooling2D(3, strides=2, padding="valid", name=name)(x)
+        """AvgPool2d(3, 2, 1) with ``count_include_pad=True``: zero-pad, then a valid 3x3/s2 mean,
+        as a fixed depthwise conv (:class:`~stdc_tf.models.layers.AveragePool3x3`: XNNPACK takes
+        it in int8, where an int8 AVERAGE_POOL_2D would leave its partition)."""
+        from stdc_tf.models.layers import custom_layers
+
+        x = self.k.layers.ZeroPadding2D(1, name=f"{name}.pad")(x)
+        return custom_layers(self.k).AveragePool3x3(name=name)(x)
 
     def global_pool(self, x, name: str):
         return self.k.layers.GlobalAveragePooling2D(keepdims=True, name=name)(x)

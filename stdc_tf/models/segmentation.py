@@ -65,6 +65,10 @@ def output_head(b: Blocks, x, name: str, mid: int, num_classes: int):
 def context_path(b: Blocks, feat8, feat16, feat32):
     """Global context + ARMs, fused top-down with legacy-nearest upsampling.
 
+    The reference upsamples the 1x1 global context to the stride-32 size with nearest before the
+    sum; every output pixel is the one input pixel, so the sum broadcasts it instead (an ADD with
+    broadcasting that XNNPACK runs; no RESIZE_NEAREST_NEIGHBOR, same values).
+
     Returns (feat_cp8, feat_cp16): the ``conv_head16`` (stride 8) and ``conv_head32``
     (stride 16) outputs. The sum comes before each upsample, the 3×3 conv after it.
     """
@@ -72,10 +76,9 @@ def context_path(b: Blocks, feat8, feat16, feat32):
     resize = custom_layers(b.k).ResizeLike
     avg = b.global_pool(feat32, "cp.gap")
     avg = b.conv_bn_relu(avg, "conv_avg", CONTEXT_CHANNELS, kernel=1, sync=True)
-    avg_up = resize("nearest", name="conv_avg.up")([avg, feat32])
 
     feat32_sum = layers.Add(name="arm32.add")(
-        [attention_refinement(b, feat32, "arm32", CONTEXT_CHANNELS), avg_up])
+        [attention_refinement(b, feat32, "arm32", CONTEXT_CHANNELS), avg])
     feat32_up = resize("nearest", name="conv_head32.up")([feat32_sum, feat16])
     feat_cp16 = b.conv_bn_relu(feat32_up, "conv_head32", CONTEXT_CHANNELS, kernel=3, sync=True)
 

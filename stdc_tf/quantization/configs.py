@@ -66,7 +66,7 @@ def quantize_config_for(layer: Any) -> _QuantizeConfig | None:
         return SameScale()
     if kind == "Multiply":   # the ARM / FFM attention gates (and the classifier's square)
         return OutputQuantized()
-    if kind == "AveragePooling2D" and name.endswith(".skip"):
+    if kind in ("AveragePooling2D", "AveragePool3x3") and name.endswith(".skip"):
         return SameScale()
     return None
 
