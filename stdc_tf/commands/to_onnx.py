@@ -6,12 +6,17 @@ returns the uint8 class map "classes" (--deploy: both; what TensorRT engines and
 The check runs the file on onnxruntime's CPU provider and prints the largest logit difference
 relative to the logit range (a class-map file is checked on the logits before its ArgMax). The
 file is written under a temporary name and kept only when the check holds (--tolerance; QAT
-models: --min-agreement); --check-images 0 writes it unchecked.
+models: --min-agreement); --check-images 0 writes it unchecked. --precision int8 writes
+onnxruntime's static int8 quantization of the float graph (QDQ, int8 per-channel weights, uint8
+activations), calibrated on --calibration-images images of the --dataset's --calibration-split;
+it is reported against Keras, not refused (--min-agreement sets a limit).
 
 Examples:
   python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50.onnx --input-size 512x1024
   python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50_deploy.onnx \\
       --input-size 512x1024 --deploy --dataset cityscapes --data-root data/cityscapes
+  python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50_int8.onnx \
+      --input-size 512x1024 --deploy --precision int8 --dataset cityscapes --data-root data/cityscapes
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from pathlib import Path
 from stdc_tf import cli
 from stdc_tf.cli import input_size
 from stdc_tf.errors import ConfigError
+from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS  # light
 from stdc_tf.export.onnx import MAX_RELATIVE_LOGIT_DIFF, MIN_QAT_CLASS_AGREEMENT  # light
 
 MIN_OPSET = 17
@@ -41,15 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take uint8 RGB and normalize inside the graph")
     p.add_argument("--class-map", action="store_true", help="return the uint8 class map")
     p.add_argument("--deploy", action="store_true", help="--uint8-input and --class-map")
+    p.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                   help="fp32, or int8: onnxruntime static quantization calibrated on --dataset "
+                        "(needs --input-size; a QAT .h5 is always exported as qat)")
+    p.add_argument("--calibration-images", type=int, default=DEFAULT_CALIBRATION_STEPS,
+                   help=f"int8: images to calibrate on (default: {DEFAULT_CALIBRATION_STEPS})")
+    p.add_argument("--calibration-split", default="train",
+                   help="int8: the dataset split to calibrate on (default: train)")
     check = p.add_argument_group("parity check (onnxruntime CPU vs Keras)")
     check.add_argument("--check-images", type=int, default=4,
                        help="images to compare on (default: 4; 0 skips the check)")
     check.add_argument("--tolerance", type=float, default=MAX_RELATIVE_LOGIT_DIFF,
                        help=f"float models: largest relative logit difference accepted "
                             f"(default: {MAX_RELATIVE_LOGIT_DIFF:g})")
-    check.add_argument("--min-agreement", type=float, default=MIN_QAT_CLASS_AGREEMENT,
+    check.add_argument("--min-agreement", type=float,
                        help=f"QAT models: smallest class-map agreement accepted; their logits differ "
-                            f"by rounding and BN folding (default: {MIN_QAT_CLASS_AGREEMENT:g})")
+                            f"by rounding and BN folding (default: {MIN_QAT_CLASS_AGREEMENT:g}); "
+                            f"int8: none, reported only")
     check.add_argument("--dataset", help="take the images from this dataset (default: random "
                                          "images); cityscapes, camvid, folder or synthetic")
     check.add_argument("--data-root", type=Path, help="the dataset's folder")
@@ -66,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--check-images must be >= 0, got {args.check_images}")
     if args.dataset and not args.data_root:
         raise ConfigError("--dataset needs --data-root")
+    if args.precision == "int8" and not (args.dataset and args.input_size):
+        raise ConfigError("--precision int8 needs --dataset/--data-root to calibrate on and --input-size")
+    if args.calibration_images < 1:
+        raise ConfigError(f"--calibration-images must be positive, got {args.calibration_images}")
     if not args.model.is_file():
         raise FileNotFoundError(f"model not found: {args.model}")
     cli.import_tensorflow()
@@ -76,11 +94,18 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_trained_model(args.model)
     qat = args.model.suffix == ".h5"
+    int8 = args.precision == "int8" and not qat
+    calibration = load_dataset(args.dataset, args.data_root, args.calibration_split) if int8 else None
+    min_agreement = (args.min_agreement or MIN_QAT_CLASS_AGREEMENT) if qat else \
+        args.min_agreement if int8 else None
     spec = ExportSpec(args.input_size, "uint8" if args.uint8_input or args.deploy else "float",
-                      "classes" if args.class_map or args.deploy else "logits", "qat" if qat else "fp32",
+                      "classes" if args.class_map or args.deploy else "logits",
+                      "qat" if qat else args.precision, calibration=calibration,
+                      calibration_steps=args.calibration_images,
                       check=load_dataset(args.dataset, args.data_root, args.split) if args.dataset else None,
-                      check_images=args.check_images, max_relative_logit_diff=args.tolerance,
-                      min_class_agreement=args.min_agreement if qat else None)
+                      check_images=args.check_images,
+                      max_relative_logit_diff=None if int8 else args.tolerance,
+                      min_class_agreement=min_agreement)
     print("\n".join(export_onnx(model, args.output, spec, opset=args.opset).lines()))
     return 0
 

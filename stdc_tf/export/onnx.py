@@ -17,14 +17,23 @@ exactly to INT8 with zero point 0 (:mod:`stdc_tf.export.qdq`); TensorRT's import
 (:mod:`stdc_tf.export.tensorrt_rules`) are checked on every file and reported as warnings. A QAT
 model whose fake-quant ranges were never trained is refused before tf2onnx sees it.
 
+Precision ``int8`` is onnxruntime's own static post-training quantization of the float graph
+(:func:`quantize_int8`): QDQ format, int8 per-output-channel weights, uint8 per-tensor activations
+calibrated (min/max) on ``spec.calibration_steps`` images of ``spec.calibration`` taken like the
+LiteRT int8 file's (:func:`stdc_tf.export.calibration.calibration_batches`). onnxruntime's CPU
+provider fuses each DQ→op→Q group into an integer kernel (VNNI where the CPU has it): on x86 hosts
+it is the int8 file to compare LiteRT int8 with. It needs a fixed input size.
+
 The written file is checked on onnxruntime's CPU provider (the reference the GPU routes are
 compared against) against the Keras model; a class-map file is compared on the logits feeding
 its ArgMax. A float file must match within :data:`MAX_RELATIVE_LOGIT_DIFF`; a QAT file, whose
 logits differ by rounding (fake-quant rounds half away from zero, QuantizeLinear to even) and BN
-folding, must agree on :data:`MIN_QAT_CLASS_AGREEMENT` of the pixels.
+folding, must agree on :data:`MIN_QAT_CLASS_AGREEMENT` of the pixels; an int8 file is reported,
+not refused (like LiteRT int8), unless the spec sets a limit.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from stdc_tf.errors import ConfigError
 from stdc_tf.export import ExportError, first_line
 from stdc_tf.export.contract import (
     ExportResult,
@@ -44,7 +54,7 @@ from stdc_tf.export.qdq import symmetric_int8_qdq
 from stdc_tf.export.tensorrt_rules import tensorrt_violations
 
 DEFAULT_OPSET = 17
-PRECISIONS = ("fp32", "qat")
+PRECISIONS = ("fp32", "int8", "qat")
 INPUT_NAME, LOGITS, CLASSES = "image", "logits", "classes"
 METADATA_PREFIX = "stdc_tf."   # keys of the facts recorded in the file (num_classes, input, output)
 MAX_RELATIVE_LOGIT_DIFF = 1e-4
@@ -62,6 +72,9 @@ def convert_onnx(model: Any, spec: ExportSpec, opset: int = DEFAULT_OPSET, targe
     if spec.precision not in PRECISIONS:
         raise ExportError(f"ONNX precision {spec.precision!r} is not one of {', '.join(PRECISIONS)}")
     require_matching_model(model, spec.precision)
+    if spec.precision == "int8" and (spec.calibration is None or spec.input_size is None):
+        raise ConfigError("ONNX precision 'int8' needs calibration images (a dataset) and a fixed "
+                          "input size")
     if spec.precision == "qat":   # empty ranges: tf2onnx divides by a zero scale
         from stdc_tf.quantization.ranges import require_trained_ranges
 
@@ -87,6 +100,8 @@ def convert_onnx(model: Any, spec: ExportSpec, opset: int = DEFAULT_OPSET, targe
     if any(node.op_type == "QuantizeLinear" for node in proto.graph.node):
         quantize_conv_weights(proto)
         symmetric_int8_qdq(proto)   # exact: a symmetric range's UINT8 zero point 128 is INT8 0
+    if spec.precision == "int8":
+        proto = quantize_int8(proto, spec)
     facts = {**({"num_classes": str(num_classes(net))} if num_classes(net) else {}),
              "input": "uint8 RGB, normalized in the graph" if uint8 else "ImageNet-normalized RGB",
              "output": CLASSES if class_map else LOGITS, "precision": spec.precision}
@@ -100,7 +115,8 @@ def export_onnx(model: Any, path: str | Path, spec: ExportSpec, *, opset: int = 
     path = Path(path)
     started = time.perf_counter()
     proto = convert_onnx(model, spec, opset, target=str(path))
-    limits = (None, MIN_QAT_CLASS_AGREEMENT) if spec.precision == "qat" else (MAX_RELATIVE_LOGIT_DIFF, None)
+    limits = {"qat": (None, MIN_QAT_CLASS_AGREEMENT), "int8": (None, None)}.get(
+        spec.precision, (MAX_RELATIVE_LOGIT_DIFF, None))
     result = checked_write(path, "onnx", spec, model, lambda tmp: tmp.write_bytes(proto.SerializeToString()),
                            predictor_options={"provider": "cpu", "logits": spec.output == "classes"},
                            limits=limits, started=started)
@@ -112,6 +128,77 @@ def export_onnx(model: Any, path: str | Path, spec: ExportSpec, *, opset: int = 
     result.metadata = {p.key.removeprefix(METADATA_PREFIX): p.value for p in proto.metadata_props
                        if p.key.startswith(METADATA_PREFIX)}
     return result
+
+
+class _DropAdvice(logging.Filter):
+    """Drops onnxruntime.quantization's pre-processing advice: its shape inference and graph
+    optimization change nothing here (tf2onnx's graph has static shapes; onnxruntime optimizes
+    the QDQ graph when the session opens)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing" not in record.getMessage()
+
+
+def quantize_int8(proto: Any, spec: ExportSpec) -> Any:
+    """onnxruntime's static int8 quantization of the float ``proto`` (QDQ, s8 per-channel weights,
+    u8 activations, min/max ranges), calibrated on the spec's images in the graph's input type."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    from stdc_tf.data.datasets import SegDataset
+    from stdc_tf.export.calibration import calibration_batches
+    from stdc_tf.models.preprocessing import normalize
+
+    images = spec.calibration
+    if isinstance(images, SegDataset):
+        images = calibration_batches(images, spec.calibration_steps, spec.input_size)
+    uint8 = spec.input_type == "uint8"
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._batches = iter(images)
+            self._left = spec.calibration_steps
+
+        def get_next(self) -> dict | None:
+            batch = next(self._batches, None) if self._left > 0 else None
+            if batch is None:
+                return None
+            self._left -= 1
+            batch = np.asarray(batch)
+            batch = batch[None] if batch.ndim == 3 else batch
+            if batch.shape[1:] != (*spec.input_size, 3):
+                raise ConfigError(f"calibration images must be {spec.input_size[0]}x{spec.input_size[1]}"
+                                  f" RGB, got shape {batch.shape[1:]}")
+            return {INPUT_NAME: batch.astype(np.uint8) if uint8 else normalize(batch)}
+
+    root = logging.getLogger()
+    advice = _DropAdvice()   # onnxruntime logs "Please consider pre-processing" on the root logger
+    root.addFilter(advice)
+    with tempfile.TemporaryDirectory(prefix="onnx_int8_") as work:
+        source, target = Path(work) / "float.onnx", Path(work) / "int8.onnx"
+        source.write_bytes(proto.SerializeToString())
+        try:
+            quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8,
+                            weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                            extra_options={"CalibTensorRangeSymmetric": False})
+        except ConfigError:
+            raise
+        except Exception as e:  # onnxruntime.quantization raises many types
+            raise ExportError(f"onnxruntime static int8 quantization failed: {first_line(e)}") from e
+        finally:
+            root.removeFilter(advice)
+        quantized = onnx.load(str(target))
+    del quantized.metadata_props[:]
+    return quantized
 
 
 def quantize_conv_weights(proto: Any) -> int:

@@ -35,7 +35,7 @@ register_predictor("saved_model", "SavedModel directory (TensorFlow, serving_def
 register_predictor("litert", ".tflite file (LiteRT)", lambda p: p.is_file() and p.suffix == ".tflite",
                    "stdc_tf.runtime.litert:LiteRTPredictor", options=("threads", "accelerator", "api"))
 register_predictor("onnx", ".onnx file (onnxruntime)", lambda p: p.is_file() and p.suffix == ".onnx",
-                   "stdc_tf.runtime.onnx:OnnxPredictor", options=("provider", "logits"))
+                   "stdc_tf.runtime.onnx:OnnxPredictor", options=("provider", "logits", "threads"))
 # A QAT model is scored and timed as it is (fake-quant in TensorFlow), beside its converted files;
 # its loader needs tfmot's quantize scope and the toolkit's QuantizeConfigs (stdc_tf.quantization).
 register_predictor("qat", ".h5 QAT model (tf_keras + tfmot)", lambda p: p.is_file() and p.suffix == ".h5",

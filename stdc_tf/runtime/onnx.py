@@ -4,7 +4,8 @@ NHWC models (tf2onnx's default) run as they are; NCHW models (3 channels on axis
 transposed inputs and outputs. ``provider``: ``"auto"`` (TensorRT, CUDA, CPU: whichever this
 onnxruntime has, in that order) or one of :data:`PROVIDERS`, which must start (the chain below it
 takes the nodes it rejects). ``logits=True`` runs a class-map file up to its ArgMax's input, so a
-deployment file can be checked on its logits and scored multi-scale.
+deployment file can be checked on its logits and scored multi-scale. ``threads`` sets the CPU
+provider's intra-op threads (default: onnxruntime's, every core), so a latency figure can name it.
 """
 from __future__ import annotations
 
@@ -57,13 +58,16 @@ def _logits_graph(path: Path) -> tuple[bytes, str, int]:
     return model.SerializeToString(), name, axis
 
 
-def _session(source: Any, provider: str, path: Path) -> Any:
+def _session(source: Any, provider: str, path: Path, threads: int | None = None) -> Any:
     """An InferenceSession on ``provider`` (and the providers below it), or why it cannot start."""
     import onnxruntime as ort
 
     available = ort.get_available_providers()
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     if provider == "auto":
-        return ort.InferenceSession(source, providers=[p for p in _ORDER if p in available])
+        return ort.InferenceSession(source, options, providers=[p for p in _ORDER if p in available])
     wanted = PROVIDERS[provider]
     if wanted not in available:
         raise RuntimeUnavailable(f"onnxruntime {ort.__version__} has no {wanted} (available: "
@@ -71,7 +75,7 @@ def _session(source: Any, provider: str, path: Path) -> Any:
                                  f"CUDA/TensorRT for it")
     chain = [p for p in _ORDER if p in available]
     try:
-        session = ort.InferenceSession(source, providers=chain[chain.index(wanted):])
+        session = ort.InferenceSession(source, options, providers=chain[chain.index(wanted):])
     except Exception as e:  # onnxruntime raises its own types when a provider cannot start
         from stdc_tf.errors import first_line
 
@@ -88,14 +92,17 @@ class OnnxPredictor(Predictor):
 
     runtime = "onnxruntime"
 
-    def __init__(self, path: Path, provider: str = "auto", logits: bool = False):
+    def __init__(self, path: Path, provider: str = "auto", logits: bool = False,
+                 threads: int | None = None):
         if provider != "auto" and provider not in PROVIDERS:
             raise ModelLoadError(f"unknown onnxruntime provider {provider!r}; valid: auto, "
                                  f"{', '.join(PROVIDERS)}")
-        self.path, self.provider, self._logits = path, provider, logits
+        if threads is not None and threads < 1:
+            raise ModelLoadError(f"onnxruntime threads must be positive, got {threads}")
+        self.path, self.provider, self._logits, self.threads = path, provider, logits, threads
         source, self._output_name, self._class_axis = (_logits_graph(path) if logits
                                                         else (str(path), None, -1))
-        self._session = _session(source, provider, path)
+        self._session = _session(source, provider, path, threads)
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(f"ONNX model {path} has {len(inputs)} inputs and {len(outputs)} "
@@ -118,10 +125,12 @@ class OnnxPredictor(Predictor):
 
     @property
     def name(self) -> str:
-        return f"onnxruntime {self._session.get_providers()[0]}"
+        threads = f" threads={self.threads}" if self.threads else ""
+        return f"onnxruntime {self._session.get_providers()[0]}{threads}"
 
     def options(self) -> dict[str, Any]:
-        return {"runtime": self.runtime, "provider": self._session.get_providers()[0]}
+        return {"runtime": self.runtime, "provider": self._session.get_providers()[0],
+                "threads": self.threads}
 
     def run_prepared(self, x: np.ndarray) -> np.ndarray:
         out = self._session.run([self._output_name], {self._input_name: x})[0]
@@ -134,7 +143,7 @@ class OnnxPredictor(Predictor):
         out: list[Predictor | tuple[str, str]] = []
         for provider in providers:
             try:
-                out.append(OnnxPredictor(self.path, provider, self._logits))
+                out.append(OnnxPredictor(self.path, provider, self._logits, self.threads))
             except RuntimeUnavailable as e:
                 out.append((f"onnxruntime {PROVIDERS[provider]}", str(e)))
         return out
