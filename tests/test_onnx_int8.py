@@ -112,3 +112,31 @@ def test_cli_writes_an_int8_file_from_a_dataset(stdc, synthetic, tmp_path):
                   "--input-size", "64x128", "--precision", "int8")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert "--dataset" in bad.stderr
+
+
+def test_deployment_report_has_an_onnx_int8_row(stdc, synthetic, tmp_path):
+    from stdc_tf.deployment_report.artifacts import (
+        ARTIFACTS,
+        DESCRIPTIONS,
+        Artifact,
+        Context,
+        ReportSettings,
+        run_one,
+    )
+    from stdc_tf.models.io import save_keras
+
+    assert "onnx-int8" in ARTIFACTS and "onnx-int8" in DESCRIPTIONS
+    settings = ReportSettings(include=("onnx-int8",), input_size=SIZE, calibration_steps=2, warmup=1,
+                              runs=2, batches=(1,), progress=False)
+    model_path = save_keras(stdc, tmp_path / "m.keras")
+    ctx = Context(stdc, model_path, tmp_path, synthetic["val"], synthetic["train"], settings)
+    record = Artifact("onnx-int8")
+    run_one(ctx, record, [])
+    assert record.status == "ok", (record.stage, record.reason)
+    assert record.path.name == "m_int8.onnx" and record.ops["QuantizeLinear"] >= 30
+    assert record.check["class_agreement"] > 0.5 and record.evaluation["mIoU"] is not None
+    assert any(e["status"] == "ok" for e in record.latency)
+    assert record.timed_on["isa_features"] and record.timed_on["int8_path"]
+    no_data = Artifact("onnx-int8")
+    run_one(Context(stdc, model_path, tmp_path, synthetic["val"], None, settings), no_data, [])
+    assert no_data.status == "skipped" and "calibration" in no_data.reason

@@ -28,13 +28,15 @@ from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
 log = logging.getLogger(__name__)
 
 LITERT = ("fp32", "fp16", "dynamic", "int8", "qat")
-ARTIFACTS = ("keras", *LITERT, "onnx", "savedmodel", "tftrt", "trt")
+ARTIFACTS = ("keras", *LITERT, "onnx", "onnx-int8", "savedmodel", "tftrt", "trt")
 DESCRIPTIONS = {
     "keras": "the trained Keras model (TensorFlow, logits out)",
     "fp32": "LiteRT float32", "fp16": "LiteRT float16 weights",
     "dynamic": "LiteRT int8 weights, float activations", "int8": "LiteRT full-integer int8 (PTQ)",
     "qat": "LiteRT int8 from the quantization-aware model",
-    "onnx": "ONNX (onnxruntime)", "savedmodel": "serving SavedModel (TensorFlow)",
+    "onnx": "ONNX (onnxruntime)",
+    "onnx-int8": "ONNX int8, onnxruntime static quantization (QDQ, s8 per-channel weights, u8 activations)",
+    "savedmodel": "serving SavedModel (TensorFlow)",
     "tftrt": "TF-TRT SavedModel, fp16", "trt": "TensorRT engine from the ONNX, fp16",
 }
 TENSORRT_PRECISION = "fp16"
@@ -207,6 +209,16 @@ def _build_onnx(ctx: Context, record: Artifact) -> Path:
     return _recorded(record, _onnx(ctx))
 
 
+def _build_onnx_int8(ctx: Context, record: Artifact) -> Path:
+    """onnxruntime's own int8 of the same graph, calibrated on the split LiteRT int8 uses: the
+    int8 file an x86 host would otherwise pick, measured beside LiteRT int8."""
+    from stdc_tf.export.onnx import export_onnx
+
+    if ctx.calibration is None:
+        raise Skipped("no calibration split given (onnx-int8 calibrates like int8)")
+    return _recorded(record, export_onnx(ctx.model, ctx.file("_int8.onnx"), _spec(ctx, "int8")))
+
+
 def _build_savedmodel(ctx: Context, record: Artifact) -> Path:
     from stdc_tf.export.saved_model import export_saved_model
 
@@ -233,6 +245,7 @@ def _build_trt(ctx: Context, record: Artifact) -> Path:
 
 BUILDERS: dict[str, Callable[[Context, Artifact], Any]] = {
     "keras": _build_keras, **dict.fromkeys(LITERT, _build_litert), "onnx": _build_onnx,
+    "onnx-int8": _build_onnx_int8,
     "savedmodel": _build_savedmodel, "tftrt": _build_tftrt, "trt": _build_trt,
 }
 
