@@ -3,11 +3,25 @@
 For each preset (random weights: latency does not depend on them) the inference graph is
 converted to fp32, fp16, dynamic-range and int8 LiteRT files (and qat with --qat-model) and timed
 on LiteRT + XNNPACK, next to the PyTorch fp32 reference port (tests/torch_reference.py, eager,
-main head only), the ONNX fp32 file on onnxruntime and a numpy sgemm that gives the machine's
-fp32 arithmetic limit (2 x MACs / sgemm FLOP/s). All runners of one thread count are timed
-round-robin, one run each in turn with a short pause between them (worker threads of the
-previous runtime stop spinning), so that load from other processes hits them alike; the median
-of --runs runs after --warmup runs is reported.
+main head only), the ONNX fp32 and onnxruntime static int8 files (QDQ, s8 per-channel weights,
+u8 activations, calibrated on the same images as LiteRT int8) on onnxruntime's CPU provider, and
+a numpy sgemm that gives the machine's fp32 arithmetic limit (2 x MACs / sgemm FLOP/s). All
+runners of one thread count are timed round-robin, one run each in turn with a short pause
+between them (worker threads of the previous runtime stop spinning), so that load from other
+processes hits them alike; the median of --runs runs after --warmup runs is reported. The table
+starts with the machine: CPU model, the ISA features that decide int8/fp16 speed (/proc/cpuinfo)
+and the runtime versions; a latency figure means nothing without them.
+
+The int8 arithmetic limit is the fp32 limit divided by how many more int8 multiply-adds than fp32
+FMAs one vector instruction of the same width does on this ISA (:data:`INT8_SPEEDUP`): x86
+AVX2 without VNNI multiplies u8 x s8 pairs with VPMADDUBSW (2 products per 16-bit lane) and
+needs VPMADDWD + VPADDD to accumulate into 32 bits, so ~2x the VFMADD231PS rate (8 fp32 MACs per
+ymm); AVX512BW the same pair at zmm width, 2x; AVX-VNNI and AVX512-VNNI fuse it into VPDPBUSD (4
+u8 x s8 products per 32-bit lane, one instruction) = 4x; AMX-INT8 tiles do 16x (1024 int8 MACs
+/ cycle vs 2 x 16 fp32 FMAs). Arm: SDOT (asimddp) 4 products per 32-bit lane = 4x the fp32 FMLA,
+I8MM (SMMLA) 8x, plain NEON (SMLAL) 2x. Each int8 figure then has its own "x the limit".
+--extra-tflite LABEL=PATH adds other .tflite files (e.g. the files of an earlier commit) to the
+same interleaved runs, for before/after tables measured side by side.
 
   python benchmarks/tflite_latency.py
   python benchmarks/tflite_latency.py --presets stdc1_seg50 --runs 30 --profile
@@ -42,10 +56,21 @@ log = logging.getLogger("stdc_tf.benchmarks.tflite_latency")
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
 SGEMM_N = 2048
 PAUSE_S = 0.05   # between runners: onnxruntime/OpenMP/XNNPACK workers spin a while after a run
-GOALS = (   # (numerator, denominator, limit) of the issue's ratios, per thread count
-    ("litert int8", "pytorch fp32", 0.20), ("litert int8", "onnxruntime fp32", 0.40),
-    ("litert qat", "pytorch fp32", 0.20), ("litert qat", "onnxruntime fp32", 0.40),
-    ("litert fp32", "onnxruntime fp32", 1.0), ("litert fp32", "fp32 arithmetic limit", 1.5))
+INT8_SPEEDUP = {"AMX-INT8": 16.0, "AVX512-VNNI": 4.0, "AVX-VNNI": 4.0, "AVX512BW": 2.0, "AVX2": 2.0,
+                "SSE": 2.0, "I8MM": 8.0, "SDOT": 4.0, "NEON": 2.0}   # int8 MACs per fp32 FMA, same width
+VNNI_PATHS = ("AMX-INT8", "AVX512-VNNI", "AVX-VNNI", "I8MM", "SDOT")
+
+
+def goals(int8_path: str) -> tuple[tuple[str, str, float | None], ...]:
+    """(numerator, denominator, goal) of the issue's ratios; the int8/fp32 goal depends on the ISA
+    (<= 0.30 with dot-product int8 instructions, <= 0.60 on AVX2 alone); ``None``: reported."""
+    int8_vs_fp32 = 0.30 if int8_path in VNNI_PATHS else 0.60
+    return (("litert int8", "litert fp32", int8_vs_fp32), ("litert int8", "onnxruntime int8", 1.0),
+            ("litert int8", "int8 arithmetic limit", None),
+            ("litert fp32", "onnxruntime fp32", 1.0), ("litert fp32", "fp32 arithmetic limit", 1.5),
+            ("litert int8", "pytorch fp32", 0.20), ("litert int8", "onnxruntime fp32", 0.40),
+            ("litert qat", "litert fp32", int8_vs_fp32), ("litert qat", "onnxruntime int8", 1.0),
+            ("onnxruntime int8", "onnxruntime fp32", None))
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -120,15 +145,23 @@ def torch_runner(backbone: str, num_classes: int, size: tuple[int, int]) -> Call
 
 
 def onnx_runner(path: Path, threads: int) -> Callable[[], object]:
+    """The file on onnxruntime's CPU provider through its Predictor, input bound once."""
     import numpy as np
-    import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name, shape = session.get_inputs()[0].name, session.get_inputs()[0].shape
-    x = np.random.default_rng(0).normal(size=[1, *shape[1:]]).astype(np.float32)
-    return lambda: session.run(None, {name: x})
+    from stdc_tf.runtime import load_predictor
+
+    predictor = load_predictor(path, provider="cpu", threads=threads)
+    images = np.random.default_rng(0).integers(0, 256, (1, *predictor.input_size, 3), dtype=np.uint8)
+    return predictor.device_run(predictor.prepare_input(images))
+
+
+def delegation(flatbuffer: bytes, work: Path) -> dict:
+    """XNNPACK's partitions and the ops it left out, read by the runtime's own predictor."""
+    from stdc_tf.runtime import load_predictor
+
+    path = work / f"delegation_{abs(hash(flatbuffer))}.tflite"
+    path.write_bytes(flatbuffer)
+    return load_predictor(path, threads=1).delegation()
 
 
 def sgemm_runner() -> Callable[[], object]:
@@ -213,6 +246,7 @@ def main(args) -> int:
     from stdc_tf.export.tflite import convert_tflite
     from stdc_tf.models import build_model, describe_model, get_preset, inference_model
     from stdc_tf.models.summary import summarize
+    from stdc_tf.profiling import environment
     from stdc_tf.quantization.trained import load_trained_model
 
     set_blas_threads = openblas_threads()
@@ -222,6 +256,8 @@ def main(args) -> int:
                                num_val=1, height=size[0], width=size[1])
     results: dict[tuple[str, int], dict[str, float]] = {}
     profiles = []
+    extra = dict(parse_extra(e) for e in args.extra_tflite)
+    cpu = environment.cpu_info()
     for preset in args.presets:
         backbone = get_preset(preset).backbone
         keras.utils.set_random_seed(0)
@@ -238,40 +274,68 @@ def main(args) -> int:
                                   calibration_steps=args.calibration_steps)
                 files[f"litert {precision}" + ("" if kind == "logits" else " classes")] = convert_tflite(
                     source, spec)
+        files.update({f"litert {label}": path.read_bytes() for label, path in extra.items()})
         onnx_path = export_onnx(model, work / f"{preset}.onnx", AS_IS.with_(input_size=size)).path
+        log.info("%s: onnxruntime static int8", preset)
+        onnx_int8 = export_onnx(model, work / f"{preset}_int8.onnx", AS_IS.with_(
+            input_size=size, precision="int8", calibration=calibration,
+            calibration_steps=args.calibration_steps)).path
+        partitions = {name: delegation(fb, work) for name, fb in files.items()}
         for threads in args.threads:
             torch.set_num_threads(threads)
             set_blas_threads(threads)
             runners = {name: litert_runner(fb, threads) for name, fb in files.items()}
             runners["onnxruntime fp32"] = onnx_runner(onnx_path, threads)
+            runners["onnxruntime int8"] = onnx_runner(onnx_int8, threads)
             runners["pytorch fp32"] = torch_runner(backbone, model.outputs[0].shape[-1], size)
             runners["numpy sgemm"] = sgemm_runner()
             ms = interleaved_ms(runners, args.runs, args.warmup, f"{preset} {threads} thread(s)")
             gflops = 2 * SGEMM_N ** 3 / (ms.pop("numpy sgemm") / 1000) / 1e9
             ms["fp32 arithmetic limit"] = 2 * macs / (gflops * 1e9) * 1000
+            ms["int8 arithmetic limit"] = ms["fp32 arithmetic limit"] / INT8_SPEEDUP.get(cpu["int8"], 2.0)
             ms["sgemm GFLOP/s"] = gflops
             results[(preset, threads)] = ms
             del runners
         if args.profile:
             threads = max(args.threads)
-            for precision in ("fp32", "int8"):
-                name = f"litert {precision}"
+            for name in ["litert fp32", "litert int8", *(f"litert {label}" for label in extra)]:
                 if name in files:
                     profiles.append((f"{preset} {name} per-op profile, {threads} thread(s)",
                                      op_profile(files[name], threads, max(5, args.runs // 3)),
                                      results[(preset, threads)][name]))
-        print_table(preset, size, macs, {t: results[(preset, t)] for t in args.threads})
+        print_table(preset, size, macs, {t: results[(preset, t)] for t in args.threads}, cpu,
+                    partitions)
     for title, rows, whole in profiles:
         print_profile(title, rows, whole)
     return 0
 
 
+def parse_extra(text: str) -> tuple[str, Path]:
+    label, sep, path = text.partition("=")
+    if not sep or not label or not Path(path).is_file():
+        raise ConfigError(f"--extra-tflite must be LABEL=PATH to an existing .tflite, got {text!r}")
+    return label, Path(path)
+
+
 def print_table(preset: str, size: tuple[int, int], macs: int,
-                by_threads: dict[int, dict[str, float]]) -> None:
+                by_threads: dict[int, dict[str, float]], cpu: dict, partitions: dict[str, dict]) -> None:
+    from stdc_tf.profiling import environment
+
     threads = list(by_threads)
     first = by_threads[threads[0]]
+    versions = environment.library_versions()
+    print(f"\nmachine: {environment.isa_line(cpu)}; int8 limit = fp32 limit / "
+          f"{INT8_SPEEDUP.get(cpu['int8'], 2.0):g} ({cpu['int8']})")
+    print("runtimes: " + ", ".join(f"{k} {versions[k]}" for k in ("ai-edge-litert", "onnxruntime",
+                                                               "torch", "tensorflow") if k in versions))
     print(f"\n{preset} at {size[0]}x{size[1]}, {macs / 1e9:.2f} GMACs, batch 1, {os.cpu_count()} CPU cores "
           f"(median ms; LiteRT on XNNPACK, uint8 in)\n")
+    print("| LiteRT file | XNNPACK partitions | nodes delegated | ops outside XNNPACK |\n"
+          "| --- | ---: | ---: | --- |")
+    for name, d in partitions.items():
+        print(f"| {name} | {d['partitions']} | {d['nodes_delegated']}/{d['nodes_total']} | "
+              f"{', '.join(d['unsupported_ops']) or 'none'} |")
+    print()
     print("| runtime | " + " | ".join(f"{t} thread{'s' * (t > 1)}" for t in threads) + " |")
     print("| --- | " + " | ".join("---:" for _ in threads) + " |")
     for name in first:
@@ -279,11 +343,18 @@ def print_table(preset: str, size: tuple[int, int], macs: int,
         print(f"| {name}{unit} | " + " | ".join(f"{by_threads[t][name]:.1f}" for t in threads) + " |")
     print("\n| ratio | goal | " + " | ".join(f"{t} thr" for t in threads) + " |")
     print("| --- | ---: | " + " | ".join("---:" for _ in threads) + " |")
-    for num, den, goal in GOALS:
-        if num in first:
+    for num, den, goal in goals(cpu["int8"]):
+        if num in first and den in first:
             values = [by_threads[t][num] / by_threads[t][den] for t in threads]
-            marks = [f"{v:.2f} {'ok' if v <= goal else 'MISSED'}" for v in values]
-            print(f"| {num} / {den} | <= {goal:.2f} | " + " | ".join(marks) + " |")
+            marks = [f"{v:.2f}" + ("" if goal is None else " ok" if v <= goal else " MISSED")
+                     for v in values]
+            target = "report" if goal is None else f"<= {goal:.2f}"
+            print(f"| {num} / {den} | {target} | " + " | ".join(marks) + " |")
+    for label in [n for n in first if n.startswith("litert ") and n.split()[1] not in (*PRECISIONS, "qat")]:
+        for base in ("litert fp32", "litert int8"):   # an --extra-tflite file against ours
+            if base in first and base.split()[1] in label:
+                values = [by_threads[t][label] / by_threads[t][base] for t in threads]
+                print(f"| {label} / {base} | report | " + " | ".join(f"{v:.2f}" for v in values) + " |")
 
 
 def build_parser():
@@ -304,6 +375,8 @@ def build_parser():
                    help="quantization-aware tf_keras model: adds 'litert qat' to its backbone's preset")
     p.add_argument("--calibration-steps", type=int, default=8,
                    help="synthetic images to calibrate int8 with (default: %(default)s)")
+    p.add_argument("--extra-tflite", nargs="+", default=[], metavar="LABEL=PATH",
+                   help="more .tflite files (uint8 in) timed in the same rounds, e.g. before=old.tflite")
     p.add_argument("--profile", action="store_true",
                    help="also time every op of the fp32 and int8 files (largest thread count)")
     return p
