@@ -39,7 +39,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from stdc_tf.atomic import atomic_output  # noqa: E402  (stdlib-only module; no TensorFlow import)
+from stdc_tf import cli  # noqa: E402  (stdlib-only modules; no TensorFlow import)
+from stdc_tf.atomic import atomic_output  # noqa: E402
 
 PACKAGES = ("tensorflow", "keras", "tf-keras", "tensorflow-model-optimization", "tf2onnx", "onnx",
             "onnxruntime", "onnxruntime-gpu", "tensorrt", "tensorrt-cu12", "tensorrt-cu12-libs",
@@ -141,7 +142,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--install", action="store_true", help="pip install -r requirements-gpu.txt first")
     parser.add_argument("--dry-run", action="store_true",
                         help="CPU only: tiny training, no install; the GPU steps fail in one line each")
-    parser.add_argument("--input-size", default="512x1024", help="HxW of every model and engine")
+    parser.add_argument("--input-size", default="512x1024", type=cli.input_size,
+                        help="HxW of every model and engine, multiples of 32 (default: 512x1024)")
     parser.add_argument("--float-steps", type=int, default=200, help="float training iterations")
     parser.add_argument("--qat-steps", type=int, default=100, help="tensorrt-scheme QAT iterations")
     parser.add_argument("--calib-images", type=int, default=64, help="int8 calibration images")
@@ -150,12 +152,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip", default="", type=lambda s: [x for x in s.split(",") if x],
                         help="comma-separated step names to leave out (recorded as skipped)")
     args = parser.parse_args(argv)
-    try:
-        h, w = (int(v) for v in args.input_size.lower().split("x"))
-        if h <= 0 or w <= 0 or h % 32 or w % 32:
-            raise ValueError
-    except ValueError:
-        parser.error(f"--input-size {args.input_size!r}: expected HxW, multiples of 32 (e.g. 512x1024)")
+    h, w = args.input_size
+    if h % 32 or w % 32:
+        parser.error(f"--input-size {h}x{w}: expected multiples of 32 (e.g. 512x1024)")
     args.size = (h, w)
     if args.dry_run:
         args.float_steps, args.qat_steps = min(args.float_steps, 2), min(args.qat_steps, 2)
