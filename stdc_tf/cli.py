@@ -147,6 +147,10 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
     if not getattr(args, "verbose", False):
         silence_at_exit()   # LiteRT's teardown lines after the result
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # A shell starts a script's background jobs with SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: a signal sent to the command must stop it (exit 130) all the same.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler) \
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else None
     try:
         return int(main(args) or EXIT_OK)
     except ConfigError as exc:
@@ -167,3 +171,5 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
         return EXIT_SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)

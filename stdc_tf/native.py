@@ -6,16 +6,24 @@ descriptor 2, below Python's ``sys.stderr``, so neither logging levels nor
 temporary file for the block and hands back what was written (for the reason of a failure) and
 a stream to the real terminal (for progress bars). Standard library only: ``import stdc_tf``
 uses it while TensorFlow loads.
+
+Native code also breaks Ctrl-C: a ``KeyboardInterrupt`` raised while the LiteRT converter is
+inside C++ that calls back into Python surfaces as an unrelated error (``KeyError``,
+``SystemError``) or is lost. :func:`deferred_signals` holds SIGINT/SIGTERM for such a call and
+delivers them, to the handlers that were there before, when the call is over.
 """
 from __future__ import annotations
 
 import atexit
 import contextlib
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TextIO
 
 
@@ -52,6 +60,38 @@ def native_stderr(passthrough: bool = False) -> Iterator[NativeOutput]:
             os.close(saved)
             sink.seek(0)
             caught.lines.extend(sink.read().decode(errors="replace").splitlines())
+
+
+@dataclass
+class DeferredSignals:
+    """What :func:`deferred_signals` held back: ``signum`` is the first signal that arrived."""
+
+    signum: int | None = None
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[DeferredSignals]:
+    """Hold SIGINT and SIGTERM during the block; when it ends, deliver the first that arrived to
+    the handler that was installed before (Ctrl-C → ``KeyboardInterrupt``, the command lines'
+    SIGTERM → :class:`stdc_tf.errors.Terminated`). Code inside may poll ``signum`` to finish
+    early (calibration stops feeding images). Outside the main thread it holds nothing."""
+    held = DeferredSignals()
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if held.signum is None:
+            held.signum = signum
+
+    previous = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield held
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if held.signum is not None:
+            signal.raise_signal(held.signum)
 
 
 def silence_at_exit() -> None:

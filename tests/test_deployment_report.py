@@ -157,3 +157,44 @@ def test_bad_options_are_one_line_usage_errors(tmp_path, capsys):
     assert main(common) == 1   # a missing model: one line naming it, nothing written
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "m.keras" in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_sigint_in_the_first_stage_stops_with_130_and_keeps_the_report(tmp_path):
+    """SIGINT while the fp32 file converts: exit 130, one line, the report says "interrupted".
+    The command is started as a script's background job is (SIGINT ignored at start, where
+    Python raises no KeyboardInterrupt by itself), and the signal lands inside the converter's
+    native code (where a KeyboardInterrupt used to surface as an unrelated KeyError)."""
+    import signal
+    import subprocess
+    import time
+
+    import keras
+
+    from stdc_tf.data import load_dataset
+    from stdc_tf.models import build_model
+    from stdc_tf.models.io import save_keras
+
+    keras.utils.set_random_seed(0)
+    save_keras(build_model("stdc1_seg50", num_classes=19, input_shape=(*SIZE, 3)), tmp_path / "m.keras")
+    for split in ("train", "val"):
+        load_dataset("synthetic", tmp_path / "data", split, num_train=2, num_val=2, height=SIZE[0], width=SIZE[1])
+    err = tmp_path / "err.txt"
+    with err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "convert/deployment_report.py", "--model", str(tmp_path / "m.keras"),
+             "--data-root", str(tmp_path / "data"), "--input-size", "64x128", "--include", "fp32,fp16",
+             "--threads", "1", "--warmup", "1", "--runs", "2", "--output", str(tmp_path / "out")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        end = time.time() + 240
+        while "report on" not in err.read_text():
+            assert proc.poll() is None and time.time() < end, err.read_text()[-2000:]
+            time.sleep(0.1)
+        time.sleep(1.5)   # the fp32 conversion is running
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130, err.read_text()[-2000:]
+    text = err.read_text()
+    assert text.rstrip().splitlines()[-1] == "interrupted" and "Traceback" not in text
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert {a["name"]: a["reason"] for a in report["artifacts"]}["fp32"] == "interrupted"

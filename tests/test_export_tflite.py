@@ -219,6 +219,53 @@ def test_interrupted_calibration_leaves_no_file(stdc, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_sigterm_during_calibration_is_an_interruption_not_a_conversion_failure(stdc, tmp_path):
+    """SIGTERM (the command lines raise Terminated for it) while the converter pulls calibration
+    images: the signal is held while the converter is in native code, calibration stops feeding
+    images, and Terminated (exit 143), not "cannot convert …", comes out; no file is left."""
+    import os
+    import signal
+
+    from stdc_tf.errors import Terminated
+
+    def terminate(signum, frame):
+        raise Terminated("terminated by signal 15")
+
+    pulled = []
+
+    def images():
+        for i in range(50):
+            if i == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+            pulled.append(i)
+            yield np.zeros((*SIZE, 3), np.uint8)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with pytest.raises(Terminated):
+            export_tflite(stdc, tmp_path / "int8.tflite",
+                          ExportSpec(SIZE, precision="int8", calibration=images(), calibration_steps=50))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert len(pulled) <= 4 and list(tmp_path.iterdir()) == []
+
+
+def test_deferred_signals_hold_a_signal_until_the_block_ends():
+    import os
+    import signal
+
+    from stdc_tf.native import deferred_signals
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_signals() as held:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGTERM)   # only the first is delivered
+            assert held.signum == signal.SIGINT
+            reached = True
+    assert reached and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_check_that_fails_after_writing_keeps_the_earlier_file_and_no_temporary(tmp_path):
     """The file is written (under a temporary name), opened on LiteRT and refused there: the
     user's earlier file at the path stays as it was and the temporary is gone."""

@@ -44,7 +44,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from stdc_tf.data.datasets import SegDataset
-from stdc_tf.errors import ConfigError
+from stdc_tf.errors import ConfigError, Terminated
 from stdc_tf.export import ExportError, first_line
 from stdc_tf.export.calibration import calibration_batches
 from stdc_tf.export.contract import (
@@ -56,7 +56,7 @@ from stdc_tf.export.contract import (
 )
 from stdc_tf.export.flatbuffer import float_ops_inside, io_details, read_graph
 from stdc_tf.export.metadata import build_metadata, read_metadata, write_metadata
-from stdc_tf.native import native_stderr
+from stdc_tf.native import DeferredSignals, deferred_signals, native_stderr
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,9 @@ def deployment_function(model: Any, input_size: tuple[int, int] | None, io: str,
 # ---- calibration -----------------------------------------------------------------------------
 
 def _representative(images: Iterable[np.ndarray], steps: int, io: str, input_size: tuple[int, int] | None,
-                    progress: TextIO | None) -> Any:
-    """The converter's ``representative_dataset``: ``steps`` images in the graph's input type."""
+                    progress: TextIO | None, held: DeferredSignals | None = None) -> Any:
+    """The converter's ``representative_dataset``: ``steps`` images in the graph's input type;
+    it stops early once ``held`` has a signal (the conversion then ends and the signal is raised)."""
     from tqdm import tqdm
 
     from stdc_tf.models.preprocessing import normalize
@@ -127,6 +128,8 @@ def _representative(images: Iterable[np.ndarray], steps: int, io: str, input_siz
         bar = tqdm(total=steps, desc="calibrating", unit="img", file=progress,
                    disable=progress is None)
         for image in itertools.islice(images, steps):
+            if held is not None and held.signum is not None:
+                break
             image = np.asarray(image)
             image = image[None] if image.ndim == 3 else image
             if input_size is not None and image.shape[1:] != (*input_size, 3):
@@ -189,15 +192,15 @@ def convert_tflite(model: Any, spec: ExportSpec, *, metadata: bool = True, targe
     if quantized and output == "logits":
         converter.inference_output_type = tf.int8
     try:
-        with native_stderr(passthrough=log.isEnabledFor(logging.DEBUG)) as native, \
+        with deferred_signals() as held, native_stderr(passthrough=log.isEnabledFor(logging.DEBUG)) as native, \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")   # "Statistics for quantized inputs were expected" (qat)
             if precision == "int8":
                 converter.representative_dataset = _representative(
                     representative, spec.calibration_steps, io, spec.input_size,
-                    native.terminal if spec.progress else None)
+                    native.terminal if spec.progress else None, held)
             flatbuffer = converter.convert()
-    except (ConfigError, KeyboardInterrupt):
+    except (ConfigError, KeyboardInterrupt, Terminated):   # a signal is an interruption, not a failure
         raise
     except Exception as e:  # the converter raises many types, with pages of MLIR context
         missing = _missing_ops(e)
