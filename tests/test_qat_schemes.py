@@ -94,7 +94,7 @@ def test_tensorrt_placement_quantizes_exactly_the_inputs_of_conv_add_concat_mul(
         if kinds[name] == "DepthwiseConv2D":
             assert config.weights == "depthwise_kernel", name
     quantized = {kinds[n] for n, c in placement.items() if c.quantize_output}
-    assert {"ReLU", "Concatenate", "Multiply", "Activation", "AveragePooling2D"} <= quantized
+    assert {"ReLU", "Concatenate", "Multiply", "Activation", "AveragePool3x3"} <= quantized
     assert not placement["conv_out.conv_out"].quantize_output   # the logits stay float
 
 

@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
     if args.qat_model is not None and "qat" not in args.include:
         raise ConfigError("--qat-model is given but --include has no qat")
     check_writable_dir(args.output, "--output")
+    cli.check_output(args.output, folder=True)
+    cli.check_input(args.model)
+    if args.qat_model is not None:
+        cli.check_input(args.qat_model, "--qat-model")
     cli.import_tensorflow()
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         size = get_preset(preset).input_size
     val = load_dataset(args.dataset, args.data_root, args.split)
     calibration = load_dataset(args.dataset, args.data_root, args.calibration_split) \
-        if "int8" in args.include else None
+        if {"int8", "onnx-int8"} & set(args.include) else None
     settings = ReportSettings(include=args.include, input_size=tuple(size), qat_model=args.qat_model,
                               calibration_steps=args.calibration_steps, threads=args.threads,
                               batches=args.batches, warmup=args.warmup, runs=args.runs,

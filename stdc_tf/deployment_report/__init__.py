@@ -56,8 +56,8 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
     unknown = [a for a in settings.include if a not in ARTIFACTS]
     if unknown:
         raise StdcError(f"unknown artifact {unknown[0]!r}; valid: {', '.join(ARTIFACTS)}")
-    if "int8" in settings.include and calibration is None:
-        raise StdcError("the int8 artifact calibrates on images: give a calibration split")
+    if {"int8", "onnx-int8"} & set(settings.include) and calibration is None:
+        raise StdcError("the int8 and onnx-int8 artifacts calibrate on images: give a calibration split")
     model_path, root = Path(model_path), Path(output)
     model = load_keras(model_path)
     if num_classes(model) != val.info.num_classes:

@@ -34,7 +34,8 @@ from stdc_tf.models.structure import inner_layer, layer_kind
 
 SCHEMES = ("litert", "tensorrt")
 DEFAULT_SCHEME = "litert"
-QUANTIZED_CONSUMERS = ("Conv2D", "DepthwiseConv2D", "Dense", "Add", "Concatenate", "Multiply")
+QUANTIZED_CONSUMERS = ("Conv2D", "DepthwiseConv2D", "Dense", "Add", "Concatenate", "Multiply",
+                       "AveragePool3x3")   # the skip pool is a fixed depthwise conv (models.layers)
 _WEIGHTS = {"Conv2D": ("kernel", True), "Dense": ("kernel", True),
             "DepthwiseConv2D": ("depthwise_kernel", False)}   # attribute, per-channel in training
 
