@@ -73,14 +73,6 @@ def goals(int8_path: str) -> tuple[tuple[str, str, float | None], ...]:
             ("onnxruntime int8", "onnxruntime fp32", None))
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ConfigError(f"--input-size must be HxW, e.g. 512x1024, got {text!r}") from None
-    return h, w
-
-
 def openblas_threads() -> Callable[[int], None]:
     """numpy's OpenBLAS thread setter (no threadpoolctl here); a no-op if it cannot be found."""
     import numpy as np
@@ -232,7 +224,7 @@ def print_profile(title: str, rows: list[tuple[str, str, float, bool]], whole_ms
 
 
 def main(args) -> int:
-    size = parse_size(args.input_size)
+    size = args.input_size
     unknown = set(args.precisions) - set(PRECISIONS)
     if unknown:
         raise ConfigError(f"unknown precision(s) {sorted(unknown)}; valid: {', '.join(PRECISIONS)}")
@@ -361,8 +353,8 @@ def build_parser():
     p = cli.parser(__doc__)
     p.add_argument("--presets", nargs="+", default=["stdc1_seg50", "stdc2_seg50"],
                    help="segmentation presets to time (default: %(default)s)")
-    p.add_argument("--input-size", default="512x1024", metavar="HxW",
-                   help="input height x width (default: %(default)s)")
+    p.add_argument("--input-size", default=(512, 1024), type=cli.input_size, metavar="HxW",
+                   help="input height x width (default: 512x1024)")
     p.add_argument("--threads", nargs="+", type=int, default=[1, 2],
                    help="thread counts to time, each for every runtime (default: %(default)s)")
     p.add_argument("--runs", type=int, default=30, help="timed runs per runner (default: %(default)s)")
