@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from stdc_tf.errors import ConfigError, StdcError, Terminated, first_line
@@ -28,8 +29,10 @@ from stdc_tf.native import native_stderr, silence_at_exit
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 log = logging.getLogger("stdc_tf")
+MAX_SIDE, MAX_PIXELS = 16384, 1 << 24   # --input-size bounds (a 4096x4096 image is 2^24 pixels)
 _QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR", "GLOG_minloglevel": "3"}
 
 
@@ -91,7 +94,68 @@ def input_size(text: str) -> tuple[int, int]:
             from None
     if height < 1 or width < 1:
         raise argparse.ArgumentTypeError(f"expected a positive size, got {text!r}")
+    if max(height, width) > MAX_SIDE or height * width > MAX_PIXELS:
+        raise argparse.ArgumentTypeError(
+            f"{text} is too large: at most {MAX_SIDE} per side and {MAX_PIXELS:,} pixels (the "
+            f"conversion holds every activation of that size in memory)")
     return height, width
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+# ---- file checks, before TensorFlow is imported: a missing model or an unwritable output is one
+# line at once, not after a 30 s import or a minute of conversion ----
+
+def check_input(path: Path, option: str = "--model") -> Path:
+    """``path`` exists (a file, or a folder such as a SavedModel) and a file is not empty; else one
+    line naming it (``StdcError``, exit status 1)."""
+    path = Path(path)
+    if not path.exists():
+        raise StdcError(f"{option} {path}: no such file or folder")
+    if path.is_file() and path.stat().st_size == 0:
+        raise StdcError(f"{option} {path}: the file is empty (0 bytes)")
+    return path
+
+
+def check_output(path: Path, suffix: str | None = None, option: str = "--output",
+                 folder: bool = False) -> Path:
+    """``path`` can be written: the right ``suffix``, not an existing folder (unless ``folder``:
+    then not an existing file), its folder writable or creatable; else one ``ConfigError`` naming
+    the user's path (exit status 2)."""
+    from stdc_tf.atomic import check_writable_dir
+
+    path = Path(path)
+    if suffix is not None and path.suffix != suffix:
+        raise ConfigError(f"{option} must end in {suffix}, got {path}")
+    if not folder and path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder: give a file name such as "
+                          f"{path / ('model' + (suffix or ''))}")
+    if folder and path.is_file():
+        raise ConfigError(f"{option} {path} is a file: give a folder")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{option} {path} is not writable")
+    check_writable_dir(path if folder else path.parent, option)
+    return path
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -156,6 +220,9 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
     except ConfigError as exc:
         print(f"{argp.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:   # `command | head`: the reader has gone; stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (StdcError, OSError, ValueError, ImportError) as exc:
         message = first_line(str(exc)) if isinstance(exc, (StdcError, ImportError, OSError)) \
             else first_line(exc)

@@ -32,7 +32,10 @@ def first_line(error: BaseException | str, limit: int = 300) -> str:
     print pages of context after the one line that matters."""
     text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    head = lines[0][:limit] if lines else ""
+    head = lines[0] if lines else ""
+    if len(head) > limit:   # cut at a word boundary, and say so
+        cut = head[:limit].rsplit(" ", 1)[0] if " " in head[:limit] else head[:limit]
+        head = cut.rstrip(" ,;:") + " …"
     return head if isinstance(error, str) else f"{type(error).__name__}: {head}"
 
 

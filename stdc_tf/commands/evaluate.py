@@ -76,6 +76,10 @@ def check_options(args) -> None:
             raise ConfigError(f"--scale(s) must be in (0, 16], got {value:g}")
     if args.output is not None:
         check_writable_dir(args.output, "--output")
+    if args.model is not None:
+        cli.check_input(args.model)
+    else:
+        cli.check_input(args.predictions, "--predictions")
 
 
 def run(args) -> int:

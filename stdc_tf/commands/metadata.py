@@ -19,6 +19,7 @@ def build_parser():
 
 
 def run(args) -> int:
+    cli.check_input(args.file, "FILE")
     meta = read_metadata(args.file)
     if meta is None:
         raise MetadataError(f"{args.file} has no {METADATA_NAME!r} metadata (not written by stdc-tf)")

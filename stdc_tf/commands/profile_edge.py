@@ -65,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.warmup < 0 or args.runs < 1:
         raise ConfigError("--warmup must be >= 0 and --runs >= 1")
+    if args.model.suffix != ".tflite":
+        raise ConfigError(f"--model must be a .tflite file (LiteRT), got {args.model}; time other "
+                          f"formats with convert/profile_gpu.py")
+    cli.check_input(args.model)
+    if args.output is not None:
+        cli.check_output(args.output, ".json")
     if args.adb:
         if args.benchmark_binary is None:
             raise ConfigError("--adb needs --benchmark-binary (benchmark_model built for the phone)")

@@ -72,8 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output.suffix != ".onnx":
-        raise ConfigError(f"--output must end in .onnx, got {args.output}")
     if args.opset < MIN_OPSET:
         raise ConfigError(f"--opset must be >= {MIN_OPSET}, got {args.opset}")
     if args.check_images < 0:
@@ -84,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--precision int8 needs --dataset/--data-root to calibrate on and --input-size")
     if args.calibration_images < 1:
         raise ConfigError(f"--calibration-images must be positive, got {args.calibration_images}")
-    if not args.model.is_file():
-        raise FileNotFoundError(f"model not found: {args.model}")
+    cli.check_output(args.output, ".onnx")
+    cli.check_input(args.model)
     cli.import_tensorflow()
     from stdc_tf.data import load_dataset
     from stdc_tf.export.contract import ExportSpec

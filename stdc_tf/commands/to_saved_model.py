@@ -43,8 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.version is not None and args.version < 1:
         raise ConfigError(f"--version must be a positive integer (TF Serving's layout), got {args.version}")
-    if not args.model.is_file():
-        raise FileNotFoundError(f"model not found: {args.model}")
+    cli.check_output(args.output, folder=True)
+    cli.check_input(args.model)
     cli.import_tensorflow()
     from stdc_tf.export.contract import ExportSpec
     from stdc_tf.export.saved_model import export_saved_model, next_version

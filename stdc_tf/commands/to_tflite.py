@@ -37,8 +37,6 @@ from stdc_tf.export.tflite import PRECISIONS
 
 
 def run(args) -> int:
-    if args.output.suffix != ".tflite":
-        raise ConfigError(f"--output must end in .tflite, got {args.output}")
     if args.precision == "int8" and args.dataset is None:
         raise ConfigError("--precision int8 calibrates on real images: give --dataset and --data-root")
     if args.eval and args.dataset is None:
@@ -47,6 +45,8 @@ def run(args) -> int:
         raise ConfigError("--calibration-steps and --check-images must be positive")
     if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads must be positive, got {args.threads}")
+    cli.check_output(args.output, ".tflite")
+    cli.check_input(args.model)
     cli.import_tensorflow()
     from stdc_tf.data import load_dataset
     from stdc_tf.export.contract import ExportSpec, deployment_size

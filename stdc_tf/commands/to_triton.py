@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from stdc_tf import cli
-from stdc_tf.cli import int_list
+from stdc_tf.cli import int_list, non_negative_int, positive_int
 from stdc_tf.export.tensorrt import PRECISIONS  # light: TensorRT and TensorFlow load on use
 
 
@@ -30,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help=".onnx file, TensorRT engine (.plan/.engine/.trt) or SavedModel folder")
     p.add_argument("--repository", required=True, type=Path, help="the model repository folder")
     p.add_argument("--name", help="model name (default: the file's name without its suffix)")
-    p.add_argument("--version", type=int, default=1, help="version folder (default: 1)")
-    p.add_argument("--max-batch", type=int, default=8, help="max_batch_size (default: 8)")
+    p.add_argument("--version", type=positive_int, default=1, help="version folder (default: 1)")
+    p.add_argument("--max-batch", type=positive_int, default=8, help="max_batch_size (default: 8)")
     p.add_argument("--preferred-batch", type=int_list, metavar="N,N",
                    help="dynamic batching's preferred sizes (default: --max-batch)")
-    p.add_argument("--queue-delay-us", type=int, default=100,
+    p.add_argument("--queue-delay-us", type=non_negative_int, default=100,
                    help="longest wait to fill a batch, microseconds (default: 100)")
-    p.add_argument("--instances", type=int, default=1, help="model instances (default: 1)")
+    p.add_argument("--instances", type=positive_int, default=1, help="model instances (default: 1)")
     p.add_argument("--device", choices=("gpu", "cpu"), default="gpu", help="(default: gpu)")
     p.add_argument("--tensorrt", choices=PRECISIONS, metavar="PRECISION",
                    help=f"ONNX only: run it through TensorRT at this precision ({', '.join(PRECISIONS)})")
@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    cli.check_input(args.model)
+    cli.check_output(args.repository, option="--repository", folder=True)
     if args.model.is_dir():   # a SavedModel's signature is read with TensorFlow
         cli.import_tensorflow()
     from stdc_tf.export.triton import write_triton_model
