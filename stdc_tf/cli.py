@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from stdc_tf.errors import ConfigError, StdcError, Terminated, first_line
-from stdc_tf.native import native_stderr, silence_at_exit
+from stdc_tf.native import discard_stdout, native_stderr, silence_at_exit
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -221,7 +221,7 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
         print(f"{argp.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:   # `command | head`: the reader has gone; stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard_stdout()
         return EXIT_BROKEN_PIPE
     except (StdcError, OSError, ValueError, ImportError) as exc:
         message = first_line(str(exc)) if isinstance(exc, (StdcError, ImportError, OSError)) \

@@ -104,3 +104,9 @@ def silence_at_exit() -> None:
 
 
 _AT_EXIT: list[bool] = []
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null: after the reader of a pipe went away
+    (``command | head``), Python's final flush would fail again with a second traceback."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
