@@ -23,12 +23,15 @@ DATA = ROOT / "tests" / "data"
 
 
 TF_STARTUP_NOISE = ("oneDNN custom operations", "cuda drivers", "cuInit", "absl::InitializeLog",
-                    "cpu_feature_guard", "This TensorFlow binary is optimized")
+                    "cpu_feature_guard", "This TensorFlow binary is optimized",
+                    # LiteRT's own INFO lines: a delegate created, accelerators torn down at exit
+                    "Created TensorFlow Lite XNNPACK delegate", "DestroyAccelerator")
 
 
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run a command-line entry point from the repo root, as a user would (no TF_CPP_* set, so
-    TensorFlow's start-up lines would show), and check none of them reached its output."""
+    TensorFlow's start-up lines would show), and check none of them, nor LiteRT's INFO lines,
+    reached its output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)

@@ -234,9 +234,9 @@ def test_cli_scores_a_prediction_folder(cityscapes_preds, capsys):
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["--model", "missing.tflite"], "model missing.tflite does not exist"),
+    (["--model", "missing.tflite"], "--model missing.tflite: no such file or folder"),
     (["--model", "README.md"], "README.md is not a model"),
-    (["--predictions", "nowhere"], "prediction folder nowhere does not exist"),
+    (["--predictions", "nowhere"], "--predictions nowhere: no such file or folder"),
 ])
 def test_cli_bad_input_is_one_error_line(color_data, argv, expected, capsys):
     root = color_data.samples[0].image.parents[1]
@@ -304,7 +304,7 @@ def test_cli_checks_options_before_evaluating(color_data, tmp_path, capsys):
         (["--model", str(model), "--scale", "0"], 2, "--scale(s) must be in (0, 16], got 0"),
         (["--model", str(model), "--output", str(blocker / "out")], 2, "--output"),
         (["--model", str(model), "--scale", "0.001"], 1, "scale 0.001 makes 32x48 images 0x0"),
-        (["--model", str(tmp_path / "empty.keras")], 1, "empty.keras as a .keras file (Keras) (is empty (0 bytes)"),
+        (["--model", str(tmp_path / "empty.keras")], 1, "empty.keras: the file is empty (0 bytes)"),
     ]
     for argv, status, expected in cases:
         rc = cli_main([*argv, "--dataset", "folder", "--data-root", root, "--no-progress"])

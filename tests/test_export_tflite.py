@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
+from stdc_tf.errors import ConfigError
 from stdc_tf.export import ExportError
 from stdc_tf.export.contract import ExportSpec
 from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
@@ -305,3 +306,28 @@ def test_cli_rejects_bad_options_with_one_line(tmp_path):
     assert result.returncode == 1 and "missing.keras" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m.tflite").exists()
+
+
+def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_path):
+    """A 3-class dataset with a 19-class model is refused before calibration; a .tflite whose
+    metadata records 19 classes is refused up front by the evaluator against a 3-class dataset."""
+    from conftest import make_color_dataset
+    from stdc_tf.data import load_dataset
+    from stdc_tf.models import build_model
+
+    color = load_dataset("folder", make_color_dataset(tmp_path / "color"), "val")
+    model = build_model("stdc1_seg50", num_classes=19, input_shape=(None, None, 3))
+
+    def calibration_never_read():
+        raise AssertionError("calibration started")
+        yield
+    with pytest.raises(ConfigError, match="predicts 19 classes but dataset 'color' has 3"):
+        convert_tflite(model, ExportSpec((32, 64), precision="int8", calibration=calibration_never_read(),
+                                         check=color))
+    path = export_tflite(model, tmp_path / "m.tflite", ExportSpec((32, 64), check_images=0)).path
+    assert read_metadata(path)["output"]["num_classes"] == 19
+    result = run_cli("training/evaluate.py", "--model", str(path), "--dataset", "folder",
+                     "--data-root", str(tmp_path / "color"))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {path} was exported for 19 classes (its metadata) but dataset 'color' has 3"]

@@ -180,3 +180,21 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
         assert scale.shape == (out_channels,), (conv.name, scale.shape, out_channels)
         assert len(np.unique(scale)) > 1, conv.name   # really one scale per channel
     assert sum(n.op_type == "QuantizeLinear" for n in graph.node) >= 30   # the activations
+
+
+def test_kernel_similarity_tells_a_fine_tune_from_another_run():
+    """What the deployment report warns on: a --qat-model not fine-tuned from --model."""
+    import keras
+
+    from stdc_tf.quantization.bridge import to_tf_keras
+    from stdc_tf.quantization.qat import quantize
+    from stdc_tf.quantization.trained import SAME_RUN_SIMILARITY, kernel_similarity
+
+    keras.utils.set_random_seed(0)
+    model = build_model("stdc1_seg50", num_classes=5, input_shape=(*SIZE, 3))
+    qat = quantize(to_tf_keras(model))
+    keras.utils.set_random_seed(1)
+    other = build_model("stdc1_seg50", num_classes=5, input_shape=(*SIZE, 3))
+    assert kernel_similarity(qat, model) > 0.999
+    assert abs(kernel_similarity(qat, other)) < 0.1 < SAME_RUN_SIMILARITY
+    assert kernel_similarity(qat, build_model("stdc1", input_shape=(64, 64, 3))) is not None   # backbone shared

@@ -82,10 +82,24 @@ def check_options(args) -> None:
         cli.check_input(args.predictions, "--predictions")
 
 
+def _check_recorded_classes(model: Path, dataset) -> None:
+    """A ``.tflite`` file records the classes it was exported for: a class-map file scored against
+    a dataset with fewer classes would otherwise pass unnoticed until a prediction exceeded them."""
+    from stdc_tf.evaluation.evaluator import EvaluationError
+    from stdc_tf.export.metadata import read_metadata
+
+    if model.suffix != ".tflite":
+        return
+    meta = read_metadata(model)
+    recorded = (meta or {}).get("output", {}).get("num_classes")
+    if recorded is not None and recorded != dataset.info.num_classes:
+        raise EvaluationError(f"{model} was exported for {recorded} classes (its metadata) but dataset "
+                              f"{dataset.info.name!r} has {dataset.info.num_classes}")
+
+
 def run(args) -> int:
     check_options(args)
     cli.import_tensorflow()
-    import stdc_tf.quantization.qat  # noqa: F401  (registers the QAT .h5 predictor)
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.evaluation.evaluator import evaluate
     from stdc_tf.evaluation.outputs import format_summary, write_report
@@ -93,6 +107,8 @@ def run(args) -> int:
     from stdc_tf.runtime import load_predictor
 
     dataset = load_dataset(args.dataset, args.data_root, args.split)
+    if args.model is not None:
+        _check_recorded_classes(args.model, dataset)
     if args.predictions:
         result = score_predictions(args.predictions, dataset, args.ids, progress=not args.no_progress)
     else:

@@ -36,6 +36,7 @@ from stdc_tf import cli
 from stdc_tf.cli import input_size, int_list
 from stdc_tf.errors import ConfigError
 from stdc_tf.export.tensorrt import PRECISIONS  # light: TensorRT and TensorFlow load on use
+from stdc_tf.runtime.tensorrt import ENGINE_SUFFIXES
 
 ENGINES = ("onnx", "ort", "tftrt")
 
@@ -123,8 +124,13 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--dataset needs --data-root")
     if args.calib_images < 1 or args.calib_batch < 1 or args.workspace_gb <= 0:
         raise ConfigError("--calib-images, --calib-batch and --workspace-gb must be positive")
-    if not args.model.exists():
-        raise FileNotFoundError(f"model not found: {args.model}")
+    cli.check_input(args.model)
+    if args.engine == "tftrt":
+        cli.check_output(args.output, option="--output", folder=True)
+    else:   # an engine file (onnx) or an EP-context .onnx (ort)
+        cli.check_output(args.output, ".onnx" if args.engine == "ort" else None)
+        if args.engine == "onnx" and args.output.suffix not in ENGINE_SUFFIXES:
+            raise ConfigError(f"--output must end in one of {', '.join(ENGINE_SUFFIXES)}, got {args.output}")
     workspace = int(args.workspace_gb * (1 << 30))
     if args.engine == "tftrt":
         result = _tftrt(args, workspace)

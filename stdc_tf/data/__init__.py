@@ -6,10 +6,11 @@ from stdc_tf.data.datasets import DATASETS, DataError, Sample, SegDataset, load_
 from stdc_tf.data.labels import (
                                  CAMVID,
                                  CITYSCAPES,
+                                 SYNTHETIC,
                                  DatasetInfo,
                                  cityscapes_label_lut,
                                  cityscapes_train_to_label_id,
 )
 
-__all__ = ["CAMVID", "CITYSCAPES", "DATASETS", "DataError", "DatasetInfo", "Sample", "SegDataset",
+__all__ = ["CAMVID", "CITYSCAPES", "DATASETS", "SYNTHETIC", "DataError", "DatasetInfo", "Sample", "SegDataset",
            "cityscapes_label_lut", "cityscapes_train_to_label_id", "load_dataset"]

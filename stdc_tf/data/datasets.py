@@ -6,6 +6,7 @@ Readers only look at file names, so listing a large dataset stays instant; the f
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from stdc_tf.conventions import DATASETS, IGNORE_INDEX
 from stdc_tf.data.labels import (
     CAMVID,
     CITYSCAPES,
+    SYNTHETIC,
     DatasetInfo,
     camvid_label_lut,
     cityscapes_label_lut,
@@ -235,8 +237,8 @@ def _synthetic(root: Path, split: str, **generate_kwargs) -> SegDataset:
         if stored_parameters(root) is None:
             raise DataError(f"{root} holds no complete synthetic dataset; training generates it "
                             f"(python training/train.py), reading never does")
-        return _cityscapes(root, split)
-    return _cityscapes(generate(root, **generate_kwargs), split)
+        return dataclasses.replace(_cityscapes(root, split), info=SYNTHETIC)
+    return dataclasses.replace(_cityscapes(generate(root, **generate_kwargs), split), info=SYNTHETIC)
 
 
 _READERS: dict[str, Callable[..., SegDataset]] = {

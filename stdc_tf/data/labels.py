@@ -51,6 +51,10 @@ CITYSCAPES = DatasetInfo(
     palette=tuple(tuple(lab.color) for lab in _cityscapes_train_labels()),
 )
 
+# The built-in synthetic street scenes: Cityscapes' 19 classes, layout and palette, under their
+# own name, so that messages and metadata never call them "cityscapes".
+SYNTHETIC = DatasetInfo(name="synthetic", class_names=CITYSCAPES.class_names, palette=CITYSCAPES.palette)
+
 # The 11-class CamVid layout of SegNet and most real-time segmentation papers; the annotation
 # value 11 is "void". Colours are the SegNet tutorial's.
 CAMVID = DatasetInfo(

@@ -193,9 +193,14 @@ def _build_litert(ctx: Context, record: Artifact) -> Path:
     if record.name == "qat":
         if ctx.settings.qat_model is None:
             raise Skipped("no --qat-model given (the QAT trainer's .h5 model)")
-        from stdc_tf.quantization.trained import load_trained_model
+        from stdc_tf.quantization.trained import SAME_RUN_SIMILARITY, kernel_similarity, load_trained_model
 
         model = load_trained_model(ctx.settings.qat_model, quantized=True)
+        similarity = kernel_similarity(model, ctx.model)
+        if similarity is None or similarity < SAME_RUN_SIMILARITY:
+            log.warning("--qat-model %s does not look fine-tuned from --model %s (conv kernel similarity "
+                        "%s): its row compares another training run", ctx.settings.qat_model,
+                        ctx.model_path, "none shared" if similarity is None else f"{similarity:.2f}")
     return _recorded(record, export_tflite(model, ctx.file(f"_{record.name}.tflite"), _spec(ctx, record.name)))
 
 

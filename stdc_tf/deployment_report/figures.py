@@ -12,9 +12,17 @@ import numpy as np
 
 from stdc_tf.deployment_report.artifacts import Artifact
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
+ALPHA = 0.6
+
 
 def plot_pareto(report: dict, path: Path) -> None:
-    """Latency p50 against mIoU, marker area by file size, the Pareto front drawn and labelled."""
+    """Latency p50 against mIoU, marker area by file size, the Pareto front drawn and labelled.
+
+    Each artifact has its own colour and marker shape, and the legend draws them with the plot's
+    transparency, so overlapping markers stay tellable and match the legend; neighbours on the
+    front are labelled on alternate sides (above right, below right) so close points do not run
+    their names together."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
@@ -26,17 +34,18 @@ def plot_pareto(report: dict, path: Path) -> None:
     handles = []
     largest = max((a["size_bytes"] or 1 for a in done), default=1)
     for i, a in enumerate(done):
-        color = f"C{i % 10}"
+        color, marker = f"C{i % 10}", MARKERS[i % len(MARKERS)]
         ax.scatter([a["latency"]["p50_ms"]], [100 * a["mIoU"]], s=40 + 900 * (a["size_bytes"] or 0) / largest,
-                   color=color, alpha=0.6, edgecolors="black", zorder=3)
-        handles.append(Line2D([], [], marker="o", linestyle="", color=color, markeredgecolor="black",
-                              label=f"{a['name']}: {(a['size_bytes'] or 0) / 2**20:.1f} MiB"))
+                   color=color, marker=marker, alpha=ALPHA, edgecolors="black", zorder=3)
+        handles.append(Line2D([], [], marker=marker, linestyle="", color=color, markeredgecolor="black",
+                              alpha=ALPHA, label=f"{a['name']}: {(a['size_bytes'] or 0) / 2**20:.1f} MiB"))
     if front:   # the front's points are distinct, so their labels never sit on each other
         x, y = [a["latency"]["p50_ms"] for a in front], [100 * a["mIoU"] for a in front]
         (line,) = ax.plot(x, y, "--", color="tab:red", drawstyle="steps-post", zorder=2,
                           label="Pareto front: " + " → ".join(a["name"] for a in front))
-        for a, xi, yi in zip(front, x, y):
-            ax.annotate(a["name"], (xi, yi), textcoords="offset points", xytext=(6, 8), fontsize=8,
+        for k, (a, xi, yi) in enumerate(zip(front, x, y)):
+            ax.annotate(a["name"], (xi, yi), textcoords="offset points", xytext=(6, 8 if k % 2 == 0 else -16),
+                        fontsize=8,
                         color="tab:red", zorder=4, bbox={"boxstyle": "round,pad=0.15", "fc": "white",
                                                          "ec": "none", "alpha": 0.8})
         handles.append(line)

@@ -25,6 +25,7 @@ import numpy as np
 from cityscapesscripts.helpers.labels import labels as cityscapes_labels
 
 from stdc_tf.data.datasets import Sample, SegDataset
+from stdc_tf.data.labels import CITYSCAPES
 from stdc_tf.errors import shown
 from stdc_tf.evaluation.evaluator import EvalResult, EvaluationError, Throughput
 from stdc_tf.evaluation.metrics import ConfusionMatrix, first_invalid
@@ -107,7 +108,7 @@ def _prediction_values(dataset: SegDataset, ids: str) -> tuple[np.ndarray, np.nd
         allowed[dataset.info.ignore_index] = True
         return allowed, None
     if ids == "labelIds":
-        if dataset.info.name != "cityscapes":
+        if dataset.info.class_names != CITYSCAPES.class_names:   # Cityscapes or the synthetic scenes
             raise EvaluationError(f"labelIds predictions need a Cityscapes-layout dataset; "
                                   f"dataset {dataset.info.name!r} takes trainIds (class indices)")
         allowed[[lab.id for lab in cityscapes_labels if lab.id >= 0]] = True

@@ -89,6 +89,17 @@ class ExportSpec:
         return self.info or next((d.info for d in splits), None)
 
 
+    def require_dataset_classes(self, model: Any, name: str) -> None:
+        """The dataset whose class names go into the file has the model's class count: checked
+        before a conversion (and its calibration) starts, not when the metadata is written."""
+        from stdc_tf.models import num_classes
+
+        info, classes = self.dataset_info, num_classes(model)
+        if info is not None and classes is not None and info.num_classes != classes:
+            raise ConfigError(f"{name} predicts {classes} classes but dataset {info.name!r} has "
+                              f"{info.num_classes}: give the dataset the model was trained on")
+
+
 # The model as it is: normalized float in, logits out, its own input shape. What tests and
 # benchmarks compare runtimes on.
 AS_IS = ExportSpec(input_type="float", output="logits", check_images=0)

@@ -169,6 +169,7 @@ def convert_tflite(model: Any, spec: ExportSpec, *, metadata: bool = True, targe
     if output == "classes":
         require_class_map_fits(model)
     require_matching_model(model, precision)
+    spec.require_dataset_classes(model, target or f"model {model.name!r}")   # before calibrating
     if precision == "qat":
         from stdc_tf.quantization.ranges import require_trained_ranges
 

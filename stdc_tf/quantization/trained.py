@@ -4,7 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from stdc_tf.errors import ConfigError
+
+SAME_RUN_SIMILARITY = 0.9   # conv kernels of a QAT fine-tune stay this close to its float start
 
 
 def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
@@ -22,3 +26,22 @@ def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
                           f"{path} is a float .keras model: precision qat takes the QAT trainer's .h5 "
                           f"(a float model converts to int8 with calibration)")
     return load_qat(path) if is_qat else load_keras(path)
+
+
+def kernel_similarity(qat_model: Any, float_model: Any) -> float | None:
+    """Cosine similarity of the conv kernels the two models share (by reference name): about 1
+    for a QAT model fine-tuned from ``float_model`` (a few hundred low-lr steps), about 0 for one
+    from another run. ``None`` when they share no conv (different architectures)."""
+    from stdc_tf.models.structure import is_weighted_conv, kernel_of, reference_name
+
+    def kernels(model: Any) -> dict[str, np.ndarray]:
+        return {reference_name(layer): np.asarray(kernel_of(layer)).ravel()
+                for layer in model.layers if is_weighted_conv(layer) and reference_name(layer)}
+
+    mine, theirs = kernels(qat_model), kernels(float_model)
+    shared = [n for n in mine if n in theirs and mine[n].shape == theirs[n].shape]
+    if not shared:
+        return None
+    a = np.concatenate([mine[n] for n in shared])
+    b = np.concatenate([theirs[n] for n in shared])
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) or 1.0))

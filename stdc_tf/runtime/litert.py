@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,23 @@ def _quantization(params: tuple[float, int]) -> tuple[float, int] | None:
     return (float(scale), int(zero_point)) if scale else None
 
 
+def _quietly(call: Callable[[], Any]) -> Any:
+    """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU")
+    kept off the terminal; a failure carries LiteRT's own ERROR line when it wrote one."""
+    from stdc_tf.native import native_stderr
+
+    error = None
+    with native_stderr() as native:
+        try:
+            result = call()
+        except (RuntimeError, ValueError) as e:   # LiteRT's types for unreadable/unsupported models
+            error = e
+    if error is not None:
+        reason = next((line.split("ERROR:", 1)[1].strip() for line in native.lines if "ERROR:" in line), None)
+        raise type(error)(reason or str(error)) from error
+    return result
+
+
 class LiteRTPredictor(Predictor):
     """A ``.tflite`` file on LiteRT, through the API and accelerator the options name."""
 
@@ -73,8 +91,8 @@ class LiteRTPredictor(Predictor):
         Interpreter, OpResolverType = _interpreter_module()
         resolver = OpResolverType.AUTO if api == "interpreter" and accelerator == "xnnpack" \
             else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        self._interpreter = Interpreter(model_path=str(path), num_threads=self.threads or 1,
-                                        experimental_op_resolver_type=resolver)
+        self._interpreter = _quietly(lambda: Interpreter(model_path=str(path), num_threads=self.threads or 1,
+                                                         experimental_op_resolver_type=resolver))
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(f"LiteRT model {path} has {len(inputs)} inputs and {len(outputs)} "
@@ -89,7 +107,7 @@ class LiteRTPredictor(Predictor):
                           _quantization(self._input["quantization"]), out_quant)
         self._compiled = _Compiled(path, accelerator, self.threads) if api == "compiled_model" else None
         if self._compiled is None:
-            self._interpreter.allocate_tensors()
+            _quietly(self._interpreter.allocate_tensors)
 
     @property
     def name(self) -> str:

@@ -271,8 +271,7 @@ class TrainingLoop:
         step's terms are still checked for non-finite values (naming the first bad step) before
         anything is saved or validated, and the progress bar shows real steps."""
         cfg = self.cfg
-        bar = keras.utils.Progbar(cfg.iterations, verbose=1 if self.verbose else 0,
-                                  stateful_metrics=["lr"])
+        self._bar: keras.utils.Progbar | None = None
         iterator = iter(iterate_with_clear_errors(self.dataset(start)))
         started, images_done, step = time.perf_counter(), 0, start
         self._pending: list[tuple[int, dict]] = []
@@ -283,18 +282,25 @@ class TrainingLoop:
             except DataError as exc:
                 error = exc
             if self._should_stop(error):
-                self._read_pending(bar)
+                self._read_pending()
                 self._stop_now(error)
             self._pending.append((step + 1, self.distributed_step(batch)))
             step += 1
             images_done += self.global_batch
-            log = step % cfg.log_every == 0 or step == cfg.iterations
+            log_now = step % cfg.log_every == 0 or step == cfg.iterations
             save = step % cfg.checkpoint_every == 0 or step == cfg.iterations
             evaluate_now = (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.iterations
-            if not (log or save or evaluate_now):
+            if self._bar is None:   # the session's first step builds the graph: time the rest
+                self._read_pending()
+                log.info("first step done in %.0f s (it builds the training graph); the progress bar "
+                         "times the steps from here", time.perf_counter() - started)
+                self._bar = keras.utils.Progbar(cfg.iterations - step, verbose=1 if self.verbose else 0,
+                                                stateful_metrics=["lr"])
+                self._bar_start = step
+            if not (log_now or save or evaluate_now):
                 continue
-            terms = self._read_pending(bar)
-            if log:
+            terms = self._read_pending()
+            if log_now:
                 lr = self.task.learning_rate(step - 1)
                 for k, v in terms.items():
                     tf.summary.scalar(f"loss/{k}", v, step=step)
@@ -307,15 +313,22 @@ class TrainingLoop:
             if evaluate_now:
                 self.validate(step)
 
-    def _read_pending(self, bar: keras.utils.Progbar) -> dict[str, float]:
-        """Read the queued steps' loss terms (one host sync), check them, advance the bar."""
+    def _read_pending(self) -> dict[str, float]:
+        """Read the queued steps' loss terms (one host sync), check them, advance the bar.
+
+        The bar starts after the first step (which builds the graph) and moves once per read, so
+        its time per step and ETA come from steady-state steps only; it counts this session's
+        steps (after a resume, the step the run resumed at is logged)."""
         terms: dict[str, float] = {}
         for step, values in self._pending:
             terms = {k: float(v) for k, v in values.items()}
             if not all(math.isfinite(v) for v in terms.values()):
                 raise TrainingError(f"non-finite loss at step {step}: " + ", ".join(
                     f"{k}={v}" for k, v in terms.items()))
-            bar.update(step, [("loss", terms["total"]), ("lr", self.task.learning_rate(step - 1))])
+        if self._pending and self._bar is not None:
+            step = self._pending[-1][0]
+            self._bar.update(step - self._bar_start, [("loss", terms["total"]),
+                                                      ("lr", self.task.learning_rate(step - 1))])
         self._pending.clear()
         return terms
 

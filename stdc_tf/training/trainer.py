@@ -41,6 +41,8 @@ def _datasets(cfg: TrainConfig) -> tuple[SegDataset, SegDataset]:
         _check_classes(cfg, CITYSCAPES)   # before anything is generated
         kwargs = {"height": cfg.synthetic_size[0], "width": cfg.synthetic_size[1],
                   "num_train": cfg.synthetic_counts[0], "num_val": cfg.synthetic_counts[1]}
+    log.info("reading the %s dataset at %s%s", cfg.dataset, cfg.data_root,
+             " (generated on first use: about a minute)" if cfg.dataset == "synthetic" else "")
     train_data = load_dataset(cfg.dataset, cfg.data_root, cfg.train_split, **kwargs)
     val_data = load_dataset(cfg.dataset, cfg.data_root, cfg.val_split, **kwargs)
     if cfg.eval_limit:
@@ -67,6 +69,8 @@ def prepare(cfg: TrainConfig, strategy: tf.distribute.Strategy | None = None,
             "statistics are per replica (see --per-replica-batch)", per_replica,
             REFERENCE_PER_REPLICA_BATCH)
     keras.utils.set_random_seed(cfg.seed)
+    log.info("building %s (%d classes%s) on %d replica(s)", cfg.preset, num_classes,
+             ", quantization-aware" if cfg.qat else "", replicas)
     policy = keras.mixed_precision.global_policy()
     try:   # the policy is global in Keras: set it for the build only
         if cfg.mixed_precision:
