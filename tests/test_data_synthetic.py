@@ -79,3 +79,12 @@ def test_reading_never_generates(tmp_path):
     with pytest.raises(DataError, match="holds no complete synthetic dataset"):
         load_dataset("synthetic", tmp_path / "typo", "val")
     assert not (tmp_path / "typo").exists()
+
+
+def test_the_synthetic_scenes_are_named_synthetic_with_cityscapes_classes(tmp_path):
+    """Messages and metadata say "synthetic", never "cityscapes", for the built-in scenes."""
+    from stdc_tf.data import CITYSCAPES, load_dataset
+
+    data = load_dataset("synthetic", tmp_path, "val", num_train=1, num_val=1, height=32, width=64)
+    assert data.info.name == "synthetic"
+    assert data.info.class_names == CITYSCAPES.class_names and data.info.palette == CITYSCAPES.palette

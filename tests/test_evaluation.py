@@ -313,3 +313,18 @@ def test_cli_checks_options_before_evaluating(color_data, tmp_path, capsys):
     rc = cli_main(["--model", str(model), "--data-root", str(tmp_path / "typo"), "--no-progress"])
     assert rc == 1 and "holds no complete synthetic dataset" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()
+
+
+def test_cli_scores_a_tflite_file_without_litert_lines(color_data, tmp_path):
+    """LiteRT's "Created TensorFlow Lite XNNPACK delegate" line stays off the output (run_cli
+    fails on it)."""
+    from conftest import COLOR_SIZE, color_model, run_cli
+    from stdc_tf.export.contract import ExportSpec
+    from stdc_tf.export.tflite import export_tflite
+
+    path = export_tflite(color_model(), tmp_path / "color.tflite", ExportSpec(COLOR_SIZE, check_images=0)).path
+    root = color_data.samples[0].image.parents[1]
+    proc = run_cli("training/evaluate.py", "--model", str(path), "--dataset", "folder", "--data-root",
+                   str(root), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "mIoU 100.00" in proc.stdout

@@ -198,3 +198,17 @@ def test_kernel_similarity_tells_a_fine_tune_from_another_run():
     assert kernel_similarity(qat, model) > 0.999
     assert abs(kernel_similarity(qat, other)) < 0.1 < SAME_RUN_SIMILARITY
     assert kernel_similarity(qat, build_model("stdc1", input_shape=(64, 64, 3))) is not None   # backbone shared
+
+
+def test_each_precision_names_the_file_it_takes_before_loading(tmp_path):
+    """A QAT .h5 given to a float precision, or a float .keras given to qat: one line that says
+    which precision the file is for, before the file is read."""
+    from stdc_tf.errors import ConfigError
+    from stdc_tf.quantization.trained import load_trained_model
+
+    with pytest.raises(ConfigError, match=r"q\.h5 is a quantization-aware \(QAT\) \.h5 model: convert it "
+                                          r"with precision qat"):
+        load_trained_model(tmp_path / "q.h5", quantized=False)
+    with pytest.raises(ConfigError, match=r"f\.keras is a float \.keras model: precision qat takes the QAT "
+                                          r"trainer's \.h5"):
+        load_trained_model(tmp_path / "f.keras", quantized=True)

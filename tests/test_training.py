@@ -271,6 +271,9 @@ def test_mixed_precision_cli_run(tmp_path):
     proc = run_cli("training/train.py", *flags(cfg), "--mixed-precision", "mixed_float16")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "final val: mIoU100" in proc.stdout
+    # what it does before the first step is said, and the graph build is not in the bar's ETA
+    for line in ("reading the synthetic dataset at", "building stdc1_seg50 (", "first step done in"):
+        assert line in proc.stderr, (line, proc.stderr[-1500:])
     from stdc_tf.models.io import load_keras
     model = load_keras(tmp_path / "run" / "final.keras")
     assert model.get_layer("features.0.conv").compute_dtype == "float16"
