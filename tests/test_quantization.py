@@ -178,7 +178,8 @@ def test_qat_model_exports_to_onnx_with_explicit_qdq(tmp_path):
         out_channels = inits[weight.input[0]].dims[0]
         scale = onnx.numpy_helper.to_array(inits[weight.input[1]])
         assert scale.shape == (out_channels,), (conv.name, scale.shape, out_channels)
-        assert len(np.unique(scale)) > 1, conv.name   # really one scale per channel
+        if ".skip/" not in conv.name:   # the skip pool's fixed 1/9 kernel has one value per channel alike
+            assert len(np.unique(scale)) > 1, conv.name   # really one scale per channel
     assert sum(n.op_type == "QuantizeLinear" for n in graph.node) >= 30   # the activations
 
 

@@ -126,4 +126,4 @@ def test_triton_cli_prints_the_config_it_wrote(onnx_model, tmp_path):
     assert printed == parse(tmp_path / "stdc") and printed.max_batch_size == 4
     result = run_cli("convert/to_triton.py", "--model", str(onnx_model), "--repository",
                      str(tmp_path), "--max-batch", "0")
-    assert result.returncode == 1 and result.stderr.startswith("error: ")
+    assert result.returncode == 2 and "--max-batch: expected a positive number" in result.stderr
