@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -94,16 +95,12 @@ def deferred_signals() -> Iterator[DeferredSignals]:
             signal.raise_signal(held.signum)
 
 
+@functools.cache   # registered once, however many commands run in the process
 def silence_at_exit() -> None:
     """Send what native libraries write while the process exits (after Python is done: LiteRT
     logs every accelerator it destroys) to /dev/null. For command lines, whose output ends with
     their result."""
-    if not _AT_EXIT:
-        atexit.register(lambda: os.dup2(os.open(os.devnull, os.O_WRONLY), 2))
-        _AT_EXIT.append(True)
-
-
-_AT_EXIT: list[bool] = []
+    atexit.register(lambda: os.dup2(os.open(os.devnull, os.O_WRONLY), 2))
 
 
 def discard_stdout() -> None:

@@ -94,18 +94,10 @@ def run(args: argparse.Namespace) -> int:
     cli.import_tensorflow()
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
-    from stdc_tf.models import describe_model, get_preset
+    from stdc_tf.export.contract import deployment_size
     from stdc_tf.models.io import load_keras
 
-    size = args.input_size
-    if size is None:
-        try:
-            preset = describe_model(load_keras(args.model)).preset
-        except ValueError:
-            preset = None
-        if preset is None:
-            raise ConfigError(f"{args.model} is not a preset model: give --input-size HxW")
-        size = get_preset(preset).input_size
+    size = args.input_size or deployment_size(load_keras(args.model), None, str(args.model))
     val = load_dataset(args.dataset, args.data_root, args.split)
     calibration = load_dataset(args.dataset, args.data_root, args.calibration_split) \
         if {"int8", "onnx-int8"} & set(args.include) else None

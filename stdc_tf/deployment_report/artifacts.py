@@ -24,6 +24,7 @@ import numpy as np
 from stdc_tf.data.datasets import SegDataset
 from stdc_tf.errors import StdcError, first_line
 from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
+from stdc_tf.runtime.base import size_bytes
 
 log = logging.getLogger(__name__)
 
@@ -278,11 +279,6 @@ def _collected_warnings(into: list[str]) -> Iterator[None]:
 
 # ---- measuring ---------------------------------------------------------------------------------
 
-def _size_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() \
-        else path.stat().st_size
-
-
 def _examples(predictor: Any, images: list[tuple[np.ndarray, np.ndarray]], info: Any) -> list[np.ndarray]:
     """Class maps of the example images at label size, by the evaluator's own protocol."""
     from stdc_tf.evaluation.evaluator import predict_classes, resolve_scales
@@ -325,7 +321,7 @@ def measure(ctx: Context, record: Artifact, images: list) -> None:
         source = BUILDERS[record.name](ctx, record)
     record.build_seconds = time.perf_counter() - started
     record.path = source if isinstance(source, Path) else record.path
-    record.size_bytes = _size_bytes(record.path)
+    record.size_bytes = size_bytes(record.path)
 
     record.stage = "evaluate"
     predictor = load_predictor(source)

@@ -245,14 +245,16 @@ def _build_plan(onnx_path: Path, precision: str, input_size, batch_sizes, opt_ba
 
 
 def calibration_batches_of(spec: ExportSpec, size: tuple[int, int], batch: int) -> list[np.ndarray]:
-    """The spec's calibration images as uint8 ``[batch, H, W, 3]`` batches (a split or images)."""
+    """The spec's calibration images as uint8 ``[batch, H, W, 3]`` batches: a split through
+    :func:`~stdc_tf.export.calibration.calibration_batches` (the last batch padded), or images
+    given as they are, regrouped."""
     from stdc_tf.data.datasets import SegDataset
     from stdc_tf.export.calibration import calibration_batches
 
     source = spec.calibration
-    images = calibration_batches(source, spec.calibration_steps, size) if isinstance(source, SegDataset) \
-        else (np.asarray(i)[None] if np.asarray(i).ndim == 3 else np.asarray(i) for i in source)
-    flat = np.concatenate(list(images)).astype(np.uint8)
+    if isinstance(source, SegDataset):
+        return list(calibration_batches(source, spec.calibration_steps, size, batch))
+    flat = np.concatenate([np.asarray(i).reshape(-1, *size, 3) for i in source]).astype(np.uint8)
     return [flat[i:i + batch] for i in range(0, len(flat) - batch + 1, batch)]
 
 
