@@ -10,7 +10,7 @@ from conftest import ROOT
 
 # Lower numbers are lower layers. stdc_tf/__init__.py (the import hook) is left out on purpose.
 RANKS = {
-    "conventions": 0, "errors": 0, "atomic": 0, "cli": 0, "native": 0,
+    "conventions": 0, "errors": 0, "atomic": 0, "cli": 0, "native": 0, "progress": 0,
     "data": 1, "models": 1, "runtime": 1, "losses": 1,
     "evaluation": 2, "weights": 2, "profiling": 2, "quantization": 2, "visualize": 2,
     "export": 3, "training": 3,
