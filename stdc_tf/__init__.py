@@ -75,3 +75,11 @@ def _install() -> None:
 
 
 _install()
+
+
+def predict(*args, **kwargs):
+    """Segment images, folders, videos, cameras or streams with any artifact:
+    :func:`stdc_tf.inference.predict` (imported on first use, so ``import stdc_tf`` stays instant)."""
+    from stdc_tf.inference import predict as run
+
+    return run(*args, **kwargs)

@@ -14,7 +14,7 @@ RANKS = {
     "data": 1, "models": 1, "runtime": 1, "losses": 1,
     "evaluation": 2, "weights": 2, "profiling": 2, "quantization": 2, "visualize": 2,
     "export": 3, "training": 3,
-    "commands": 4, "deployment_report": 4,
+    "commands": 4, "deployment_report": 4, "inference": 4,
 }
 
 

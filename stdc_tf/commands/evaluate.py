@@ -7,6 +7,7 @@ an .onnx file (onnxruntime); or label PNGs produced elsewhere (a phone, another 
   python training/evaluate.py --model stdc1_seg50.tflite --dataset cityscapes --data-root /data/cityscapes --scale 0.5 --output eval/tflite
   python training/evaluate.py --model stdc1_seg50.keras --dataset cityscapes --data-root /data/cityscapes --scales 0.5 0.75 1.0 1.25 1.5 1.75 --flip
   python training/evaluate.py --predictions phone_results/ --ids labelIds --dataset cityscapes --data-root /data/cityscapes
+  python training/evaluate.py --model final.keras --save-predictions preds/   # label PNGs as stdc-predict writes them
 
 Prints mIoU, pixel accuracy, frequency-weighted IoU and images/s; --output writes metrics.json,
 per_class_iou.md and confusion_matrix.png. Classes absent from both the ground truth and the
@@ -21,7 +22,7 @@ from stdc_tf import cli
 from stdc_tf.atomic import check_writable_dir
 from stdc_tf.data.datasets import DATASETS
 from stdc_tf.errors import ConfigError
-from stdc_tf.evaluation.predictions import PREDICTION_IDS
+from stdc_tf.evaluation.label_files import PREDICTION_IDS
 
 
 def build_parser():
@@ -58,6 +59,10 @@ def build_parser():
                         help="leave unreadable images out (counted and named) instead of stopping")
     parser.add_argument("--output", type=Path, metavar="DIR",
                         help="write metrics.json, per_class_iou.md and confusion_matrix.png here")
+    parser.add_argument("--save-predictions", type=Path, metavar="DIR",
+                        help="with --model: write each image's prediction here as a label PNG "
+                             "(IMAGE_labelTrainIds.png, or IMAGE_labelIds.png with --ids labelIds), "
+                             "the files stdc-predict writes and --predictions scores")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -67,8 +72,12 @@ def check_options(args) -> None:
     if args.predictions and (args.scale is not None or args.scales or args.flip or args.batch_size != 1):
         raise ConfigError("--scale/--scales/--flip/--batch-size apply to --model only: predictions "
                           "are scored as they are")
-    if args.model and args.ids != "trainIds":
-        raise ConfigError("--ids applies to --predictions only")
+    if args.model and args.ids != "trainIds" and args.save_predictions is None:
+        raise ConfigError("--ids applies to --predictions and --save-predictions only")
+    if args.predictions and args.save_predictions is not None:
+        raise ConfigError("--save-predictions applies to --model only")
+    if args.save_predictions is not None:
+        check_writable_dir(args.save_predictions, "--save-predictions")
     if args.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     for value in ([args.scale] if args.scale is not None else []) + (args.scales or []):
@@ -114,7 +123,8 @@ def run(args) -> int:
     else:
         scales = args.scales or ([args.scale] if args.scale is not None else None)
         result = evaluate(load_predictor(args.model), dataset, scales, args.flip, args.batch_size,
-                          progress=not args.no_progress, skip_bad_samples=args.skip_bad_samples)
+                          progress=not args.no_progress, skip_bad_samples=args.skip_bad_samples,
+                          save_predictions=args.save_predictions, ids=args.ids)
     print(format_summary(result))
     if args.output:
         context = {"dataset": {"name": args.dataset, "root": str(args.data_root),

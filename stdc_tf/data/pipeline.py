@@ -265,17 +265,19 @@ def train_dataset(ds: SegDataset, batch_size: int, crop_size: tuple[int, int] = 
 
 
 def eval_dataset(ds: SegDataset, batch_size: int = 1,
-                 skip_bad_samples: bool | BadSamples = False) -> tf.data.Dataset:
+                 skip_bad_samples: bool | BadSamples = False, keys: bool = False) -> tf.data.Dataset:
     """``(uint8 [B,H,W,3] un-normalized images, int32 [B,H,W] labels)`` at full resolution, in order.
 
     Images stay uint8 so that the evaluator can resize them the way it wants before
-    normalizing. All images of a batch must share a size; batch 1 always works.
+    normalizing. All images of a batch must share a size; batch 1 always works. ``keys=True``
+    yields ``(int64 [B] sample indices, images, labels)``, so the samples that skipped bad files
+    leave out can still be named.
     """
     images, labels = _file_tensors(ds)
     files = tf.data.Dataset.from_tensor_slices((tf.range(len(images), dtype=tf.int64), images, labels))
     bad = _bad_samples(skip_bad_samples, len(images), "evaluation split")
     return (_decoded(files, ds, bad)
-            .map(lambda k, image, label: (image, tf.cast(label[..., 0], tf.int32)))
+            .map(lambda k, image, label: ((k,) if keys else ()) + (image, tf.cast(label[..., 0], tf.int32)))
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE))
 

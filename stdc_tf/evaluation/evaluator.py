@@ -26,6 +26,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.errors import StdcError
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
 from stdc_tf.runtime import Predictor
+from stdc_tf.visualize import resize_nearest
 
 log = logging.getLogger(__name__)
 
@@ -119,32 +121,40 @@ def resolve_scales(scales: Sequence[float] | None, flip: bool,
 
 
 def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] | None = None, flip: bool = False,
-             batch_size: int = 1, progress: bool = True, skip_bad_samples: Any = False) -> EvalResult:
+             batch_size: int = 1, progress: bool = True, skip_bad_samples: Any = False,
+             save_predictions: str | Path | None = None, ids: str = "trainIds") -> EvalResult:
     """Score ``predictor`` on ``dataset`` with the protocol of the module docstring.
 
     ``scales=None``: a single scale of 1, or straight to a fixed-size predictor's input size
     (no warning). Batches need
     images of one size; batch 1 works for any dataset. ``skip_bad_samples`` (``True`` or a
     :class:`stdc_tf.data.pipeline.BadSamples`) leaves unreadable files out instead of stopping.
+    ``save_predictions``: a folder that receives each image's prediction as a label PNG
+    (:mod:`stdc_tf.evaluation.label_files`, ``ids`` trainIds or labelIds), scoreable later with
+    ``--predictions``.
     """
-    from tqdm import tqdm
-
     from stdc_tf.data.pipeline import eval_dataset, iterate_with_clear_errors
+    from stdc_tf.evaluation.label_files import check_ids, label_file_name, write_label_png
+    from stdc_tf.progress import Progress
 
     scales = resolve_scales(scales, flip, predictor)
     info = dataset.info
+    if save_predictions is not None:
+        check_ids(ids, info)
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index)
     warned: set[tuple] = set()
     clock = Throughput()
-    bar = tqdm(total=len(dataset), unit="img", desc=f"eval {predictor.runtime}", disable=not progress)
-    for images, labels in iterate_with_clear_errors(
-            eval_dataset(dataset, batch_size, skip_bad_samples)):
+    bar = Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress)
+    for keys, images, labels in iterate_with_clear_errors(
+            eval_dataset(dataset, batch_size, skip_bad_samples, keys=True)):
         preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]), scales,
                                                flip, info, warned)
         matrix.update(labels.numpy(), preds)
+        for key, pred in zip(keys.numpy() if save_predictions is not None else (), preds):
+            image = dataset.samples[int(key)].image
+            write_label_png(Path(save_predictions) / label_file_name(image.stem, ids), pred, ids)
         clock.batch_done(len(labels), model_seconds)
-        bar.update(len(labels))
-        bar.set_postfix(mIoU=f"{100 * matrix.miou():.2f}")
+        bar.update(len(labels), mIoU=round(100 * matrix.miou(), 2))
     bar.close()
     classes = predictor.output_kind == "classes"
     protocol = {"scales": None if scales == (None,) else list(scales), "flip": flip, "batch_size": batch_size,
@@ -166,26 +176,48 @@ def predict_classes(predictor: Predictor, images, label_size: tuple[int, int],
     and the seconds spent inside the predictor. ``warned`` remembers the size warnings given."""
     import tensorflow as tf
 
-    probs, preds, model_seconds = None, None, 0.0
+    probs, model_seconds = None, 0.0
     for scale in scales:
-        x = _resize(tf.cast(images, tf.float32), _input_size(predictor, label_size, scale, warned),
-                    "bilinear")
+        x = model_input(predictor, images, scale, warned)
         for flipped in (False, True) if flip else (False,):
             started = time.perf_counter()
-            out = predictor.predict((tf.reverse(x, [2]) if flipped else x).numpy())
+            out = predictor.predict(x[:, :, ::-1] if flipped else x)
             model_seconds += time.perf_counter() - started
-            _check_classes(out, predictor, info)
+            check_classes(out, predictor, info)
+            if len(scales) == 1 and not flip:
+                return class_map(predictor, out, label_size), model_seconds
             out = tf.reverse(out, [2]) if flipped else tf.convert_to_tensor(out)
-            if predictor.output_kind == "classes":
-                preds = _resize(out[..., None], label_size, "nearest")[..., 0]
-            elif len(scales) == 1 and not flip:
-                preds = tf.argmax(_resize(out, label_size, "bilinear"), axis=-1)
-            else:
-                p = tf.nn.softmax(_resize(out, label_size, "bilinear"), axis=-1)
-                probs = p if probs is None else probs + p
-    if probs is not None:
-        preds = tf.argmax(probs, axis=-1)
-    return preds.numpy(), model_seconds
+            p = tf.nn.softmax(_resize(out, label_size, "bilinear"), axis=-1)
+            probs = p if probs is None else probs + p
+    return tf.argmax(probs, axis=-1).numpy(), model_seconds
+
+
+def model_input(predictor: Predictor, images, scale: float | None, warned: set[tuple],
+                size: tuple[int, int] | None = None) -> np.ndarray:
+    """uint8 images ``[N, H, W, 3]`` → float32 at the model's input size for one ``scale``
+    (``None``: the predictor's fixed size), bilinear with aligned corners; ``size`` forces the
+    size of a predictor that takes any."""
+    import tensorflow as tf
+
+    size = size or _input_size(predictor, tuple(images.shape[1:3]), scale, warned)
+    if tuple(images.shape[1:3]) == tuple(size):
+        return np.asarray(images, np.float32)
+    # the op reads uint8 as float itself: the same values as casting first, without a float copy
+    return np.asarray(tf.raw_ops.ResizeBilinear(images=images, size=size, align_corners=True,
+                                                half_pixel_centers=False))
+
+
+def class_map(predictor: Predictor, out: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """One scale's model output (logits or a class map) → the class map ``[N, *size]``: logits
+    resized bilinear with aligned corners and argmaxed, class maps resized nearest."""
+    if predictor.output_kind == "classes":   # TensorFlow's legacy nearest, in numpy (no op overhead)
+        out = np.asarray(out)
+        small = out.astype(np.uint8) if out.size and 0 <= out.min() and out.max() < 256 else out
+        return np.stack([resize_nearest(c, size) for c in small])
+    import tensorflow as tf
+
+    return np.asarray(tf.argmax(_resize(tf.convert_to_tensor(out), size, "bilinear"), axis=-1,
+                                output_type=tf.int32))
 
 
 def _name(predictor: Predictor) -> str:
@@ -219,7 +251,7 @@ def _resize(x, size: tuple[int, int], mode: str):
     return x if tuple(x.shape[1:3]) == tuple(size) else resize_like(x, size, mode)
 
 
-def _check_classes(out: np.ndarray, predictor: Predictor, info: DatasetInfo) -> None:
+def check_classes(out: np.ndarray, predictor: Predictor, info: DatasetInfo) -> None:
     """The model's classes must be the dataset's: same count of logits, class ids in range."""
     n = info.num_classes
     if predictor.output_kind == "logits" and out.shape[-1] != n:

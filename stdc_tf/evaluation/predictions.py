@@ -28,9 +28,9 @@ from stdc_tf.data.datasets import Sample, SegDataset
 from stdc_tf.data.labels import CITYSCAPES
 from stdc_tf.errors import shown
 from stdc_tf.evaluation.evaluator import EvalResult, EvaluationError, Throughput
+from stdc_tf.evaluation.label_files import PREDICTION_IDS
 from stdc_tf.evaluation.metrics import ConfusionMatrix, first_invalid
 
-PREDICTION_IDS = ("trainIds", "labelIds")
 T = TypeVar("T")
 R = TypeVar("R")
 
