@@ -120,4 +120,28 @@ public class SmallPartsTest {
     assertNotEquals(key, ModelToken.of("models/stdc1 seg50_int8.tflite",
         ByteBuffer.wrap(new byte[] {1, 2, 3, 5})));
   }
+
+  @Test
+  public void theCrcEqualsJavaUtilZipsOnDirectAndHeapBuffersWithoutMovingThem() {
+    byte[] bytes = new byte[2 * ModelToken.CHUNK + 1234]; // three chunks from a direct buffer
+    new java.util.Random(7).nextBytes(bytes);
+    int from = 17;
+    java.util.zip.CRC32 reference = new java.util.zip.CRC32();
+    reference.update(bytes, from, bytes.length - from);
+
+    ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length);
+    direct.put(bytes).position(from);
+    ByteBuffer heap = ByteBuffer.wrap(bytes);
+    heap.position(from);
+    ByteBuffer slice = ByteBuffer.wrap(bytes, 5, bytes.length - 5).slice(); // arrayOffset 5
+    slice.position(from - 5);
+    for (ByteBuffer b : Arrays.asList(direct, heap, heap.asReadOnlyBuffer(), slice)) {
+      int position = b.position();
+      assertEquals(b.toString(), reference.getValue(), ModelToken.crc32(b));
+      assertEquals(position, b.position());
+    }
+    assertTrue(direct.isDirect());
+    assertEquals(String.format("m-%d-%08x", bytes.length - from, reference.getValue()),
+        ModelToken.of("models/m.tflite", direct));
+  }
 }
