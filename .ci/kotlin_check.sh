@@ -9,7 +9,9 @@
 #    compiled with javac) and kotlin/ (LiteRT, CameraX, Compose, lifecycle, activity, core,
 #    compiled with kotlinc). Each stub file names the real API version its signatures copy.
 #    kotlinx.coroutines is the real jar shipped inside the compiler (lib/), not a stub.
-# 3. The plain-Java core (android_demo/core/src/main) with javac --release 8.
+# 3. The plain-Java core (android_demo/core/src/main) with javac --release 8, against Android's
+#    org.json (Debian's libandroid-json-java, installed with apt-get when missing; part of the
+#    platform on the phone, so it is on the app's classpath too).
 # 4. Every .kt file of the app with -Werror against 2 + 3.
 #
 # Compose: the app is compiled WITHOUT the Compose compiler plugin. The stubs declare
@@ -44,9 +46,10 @@ install_apt() { # packages...
   $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-if ! command -v javac >/dev/null 2>&1; then
-  echo "kotlin check: installing default-jdk-headless with apt-get" >&2
-  install_apt default-jdk-headless
+ORG_JSON=/usr/share/java/com.android.json.jar
+if ! command -v javac >/dev/null 2>&1 || [ ! -f "$ORG_JSON" ]; then
+  echo "kotlin check: installing default-jdk-headless and libandroid-json-java with apt-get" >&2
+  install_apt default-jdk-headless libandroid-json-java
 fi
 if [ ! -x "$KOTLIN_HOME/bin/kotlinc" ]; then
   if ! command -v npm >/dev/null 2>&1; then
@@ -78,8 +81,8 @@ fi
 
 # the plain-Java core, as the app sees it
 mapfile -t CORE < <(find "$DEMO/core/src/main/java" -name '*.java' | sort)
-javac --release 8 -nowarn -d "$BUILD/core" "${CORE[@]}"
-CP="$BUILD/android-stubs.jar:$BUILD/library-stubs.jar:$BUILD/core:$COROUTINES"
+javac --release 8 -nowarn -cp "$ORG_JSON" -d "$BUILD/core" "${CORE[@]}"
+CP="$BUILD/android-stubs.jar:$ORG_JSON:$BUILD/library-stubs.jar:$BUILD/core:$COROUTINES"
 
 APP=$DEMO/app/src/main/java
 compile_app() { # source dir, output dir: every .kt file, warnings are errors

@@ -34,7 +34,8 @@ android {
     targetCompatibility = JavaVersion.VERSION_17
   }
   buildFeatures { compose = true }
-  // models are memory-mapped straight from the APK: they must stay uncompressed
+  // models stay uncompressed: the app memory-maps them (AssetManager.openFd needs that) to read
+  // their metadata, and LiteRT's loader copies them from the mapped asset once per model switch
   androidResources { noCompress += "tflite" }
   packaging {
     resources { excludes += "/META-INF/{AL2.0,LGPL2.1}" }

@@ -56,13 +56,11 @@ object Frames {
 
 /**
  * Memory reused from frame to frame on the worker: the camera plane's bytes, the mask's colours
- * and three mask bitmaps taken in turn, so the one on screen is never the one being written.
+ * and the mask bitmaps (which one may be written is [ai.stdc.demo.core.Handover]'s to say).
  */
 class FrameMemory {
   private var plane = ByteArray(0)
   private var argb = IntArray(0)
-  private val masks = arrayOfNulls<Bitmap>(3)
-  private var next = 0
 
   /** The frame's first plane copied out of its (direct) buffer in one bulk read. */
   fun plane(image: ImageProxy): ByteArray {
@@ -79,13 +77,11 @@ class FrameMemory {
     return argb
   }
 
-  /** The next mask bitmap, [width] x [height], filled with [colors]. */
-  fun mask(colors: IntArray, width: Int, height: Int): Bitmap {
-    val reuse = masks[next]?.takeIf { it.width == width && it.height == height }
-    val bitmap = reuse ?: Bitmap.createBitmap(width, height, Bitmap.Config.ARGB_8888)
+  /** [reuse] (a new bitmap when null or of another size), [width] x [height], filled with [colors]. */
+  fun mask(reuse: Bitmap?, colors: IntArray, width: Int, height: Int): Bitmap {
+    val bitmap = reuse?.takeIf { it.width == width && it.height == height }
+      ?: Bitmap.createBitmap(width, height, Bitmap.Config.ARGB_8888)
     bitmap.setPixels(colors, 0, width, 0, 0, width, height)
-    masks[next] = bitmap
-    next = (next + 1) % masks.size
     return bitmap
   }
 }

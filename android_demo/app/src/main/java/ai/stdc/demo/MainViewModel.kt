@@ -3,6 +3,7 @@ package ai.stdc.demo
 import ai.stdc.demo.core.AcceleratorFallback.Accelerator
 import ai.stdc.demo.core.ClassMap
 import ai.stdc.demo.core.FrameStats
+import ai.stdc.demo.core.Handover
 import ai.stdc.demo.core.LatestOnly
 import ai.stdc.demo.core.ModelCatalog
 import ai.stdc.demo.core.NpuRuntime
@@ -10,6 +11,7 @@ import ai.stdc.demo.core.Overlay
 import ai.stdc.demo.core.RgbImage
 import android.app.Application
 import android.graphics.Bitmap
+import android.os.Build
 import android.util.Log
 import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.ImageProxy
@@ -45,11 +47,14 @@ data class UiState(
   val runningNote: String? = null,
   val opacity: Float = 0.5f,
   val mode: Mode = Mode.CAMERA,
-  /** Camera mode: the class colours of the model's crop of the frame. */
-  val mask: Bitmap? = null,
+  /**
+   * Camera mode: the number of the newest mask (the class colours of the model's crop of the
+   * frame) in [MainViewModel.masks]; 0: none to show.
+   */
+  val maskFrame: Long = 0,
   /** Width / height of the upright camera frame. */
   val frameAspect: Float = 3f / 4f,
-  /** The share of the frame's width and height (centred) that the model saw and [mask] covers. */
+  /** The share of the frame's width and height (centred) that the model saw and the mask covers. */
   val cropWidth: Float = 1f,
   val cropHeight: Float = 1f,
   /** Still mode: the picture with its class colours blended in at full resolution. */
@@ -69,6 +74,13 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
 
   /** The one inference worker; CameraX delivers frames on it too (keep-only-latest). */
   val worker: ExecutorService = Executors.newSingleThreadExecutor { Thread(it, "inference") }
+
+  /**
+   * The live masks, handed from the worker to the UI: the worker only writes a bitmap the UI
+   * does not hold, however many frames the UI falls behind.
+   */
+  val masks = Handover<Bitmap>()
+  private var masksMade = 0L
 
   private val stats = FrameStats(30)
   private val memory = FrameMemory()
@@ -105,7 +117,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     if (state.value.mode == Mode.STILL) stillRender.request(worker)
   }
 
-  fun setMode(mode: Mode) = _state.update { it.copy(mode = mode, mask = null) }
+  fun setMode(mode: Mode) = _state.update { it.copy(mode = mode, maskFrame = 0) }
 
   /** ImageAnalysis analyzer (runs on [worker]): one live frame through the whole pipeline. */
   val analyzer = ImageAnalysis.Analyzer { proxy: ImageProxy ->
@@ -124,12 +136,13 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
         val classes = seg.classes(output)
         val colors = memory.argb(classes.ids.size)
         Overlay.colorize(classes.ids, Overlay.lut(seg.entry.spec.metadata.palette, alpha()), colors)
-        val mask = memory.mask(colors, classes.width, classes.height)
+        masks.publish(memory.mask(masks.writable(), colors, classes.width, classes.height))
+        masksMade++
         val t3 = System.nanoTime()
         stats.record(t3, t1 - t0, t2 - t1, t3 - t2)
         val upright = if (rotation % 180 == 0) frame.width to frame.height else frame.height to frame.width
         _state.update {
-          it.copy(mask = mask, frameAspect = upright.first.toFloat() / upright.second,
+          it.copy(maskFrame = masksMade, frameAspect = upright.first.toFloat() / upright.second,
             cropWidth = seg.frames.cropWidth().toFloat() / upright.first,
             cropHeight = seg.frames.cropHeight().toFloat() / upright.second,
             stats = stats.summary())
@@ -142,7 +155,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
 
   /** Still mode: segment a gallery picture or the bundled sample at its own resolution. */
   fun segmentStill(open: () -> InputStream) {
-    _state.update { it.copy(mode = Mode.STILL, mask = null) }
+    _state.update { it.copy(mode = Mode.STILL, maskFrame = 0) }
     worker.execute {
       try {
         runStill(Frames.decodeStill(open))
@@ -194,26 +207,41 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
   /**
    * The LiteRT environment, made once: created with the context so LiteRT keeps compiled models
    * in the app's cache folder, and with the NPU provider only when a vendor runtime is packaged
-   * (the provider alone claims a runtime that is not there).
+   * and this phone's SoC is one that vendor's runtime supports (the provider alone claims a
+   * runtime that is not there, and LiteRT runs a model its NPU cannot compile on the CPU).
+   * Closed again when asking it for its accelerators fails, so a retry does not leak one.
    */
   private fun environment(): Environment {
     env?.let { return it }
     val app = getApplication<Application>()
     val runtime = NpuRuntime.find(File(app.applicationInfo.nativeLibraryDir).list())
     npu = runtime
-    val created = if (runtime.vendor != null) {
+    // SOC_MANUFACTURER/SOC_MODEL are API 31 (minSdk is 24); LiteRT's checks need them too
+    val soc = Build.VERSION.SDK_INT >= Build.VERSION_CODES.S
+    val npuProblem = runtime.socProblem(Build.VERSION.SDK_INT,
+      if (soc) Build.SOC_MANUFACTURER else null, if (soc) Build.SOC_MODEL else null, Build.ID)
+    val created = if (npuProblem == null) {
       Environment.create(app, BuiltinNpuAcceleratorProvider(app))
     } else {
       Environment.create(app)
     }
-    val offered = created.getAvailableAccelerators()
-    val usable = EnumSet.of(Accelerator.CPU)
-    if (LiteRtAccelerator.GPU in offered) usable.addAll(listOf(Accelerator.GPU, Accelerator.GPU_CPU))
-    if (LiteRtAccelerator.NPU in offered && runtime.vendor != null) usable.add(Accelerator.NPU)
-    whyNot[Accelerator.NPU] = runtime.problem ?: "LiteRT offers no NPU on this chip"
-    available = usable
+    try {
+      val offered = created.getAvailableAccelerators()
+      val usable = EnumSet.of(Accelerator.CPU)
+      if (LiteRtAccelerator.GPU in offered) usable.addAll(listOf(Accelerator.GPU, Accelerator.GPU_CPU))
+      if (LiteRtAccelerator.NPU in offered && npuProblem == null) usable.add(Accelerator.NPU)
+      whyNot[Accelerator.NPU] = npuProblem ?: "LiteRT offers no NPU on this chip"
+      available = usable
+      _state.update { it.copy(offered = Accelerator.values().filter { a -> a in usable }) }
+    } catch (e: Throwable) {
+      try {
+        created.close()
+      } catch (closing: Exception) {
+        e.addSuppressed(closing)
+      }
+      throw e
+    }
     env = created
-    _state.update { it.copy(offered = Accelerator.values().filter { a -> a in usable }) }
     return created
   }
 
@@ -230,7 +258,7 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     val s = state.value
     val entry = catalogEntry(s.modelIndex) ?: return
     _state.update {
-      it.copy(running = "compiling…", runningNote = null, mask = null, still = null, stats = "")
+      it.copy(running = "compiling…", runningNote = null, maskFrame = 0, still = null, stats = "")
     }
     try {
       val environment = environment()
@@ -245,9 +273,17 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
       }
       stillImage?.let { if (state.value.mode == Mode.STILL) runStill(it) }
     } catch (e: Exception) {
-      _state.update { it.copy(running = "nothing: the model could not be opened", runningNote = null) }
-      fail("cannot open ${entry.asset}", e)
+      cannotOpen(entry, e)
+    } catch (e: LinkageError) { // LiteRT's own native library missing or not loadable
+      cannotOpen(entry, e)
+    } catch (e: OutOfMemoryError) { // outside the fallback, which reports its own
+      cannotOpen(entry, e)
     }
+  }
+
+  private fun cannotOpen(entry: ModelCatalog.Entry, e: Throwable) {
+    _state.update { it.copy(running = "nothing: the model could not be opened", runningNote = null) }
+    fail("cannot open ${entry.asset}", e)
   }
 
   private fun catalogEntry(index: Int): ModelCatalog.Entry? = bundled.entries.getOrNull(index)
@@ -257,13 +293,14 @@ class MainViewModel(app: Application) : AndroidViewModel(app) {
     Accelerator.GPU_CPU -> "ops the GPU cannot take run on the CPU; LiteRT's Kotlin API does " +
       "not say how many (logcat: \"Replacing N out of M node(s)\")"
     Accelerator.NPU -> "${npu?.vendor} runtime; ops its compiler rejects run on the CPU, and " +
-      "if it rejects the whole model LiteRT only logs it (logcat tag LiteRT)"
+      "if it rejects the whole model everything does and LiteRT only logs it (logcat tag LiteRT)"
     else -> null
   }
 
-  private fun fail(what: String, e: Exception) {
+  private fun fail(what: String, e: Throwable) {
     Log.e(TAG, what, e)
-    _state.update { it.copy(message = "$what: ${e.message}") }
+    val why = if (e is OutOfMemoryError) "out of memory (${e.message})" else e.message
+    _state.update { it.copy(message = "$what: $why") }
   }
 
   override fun onCleared() {

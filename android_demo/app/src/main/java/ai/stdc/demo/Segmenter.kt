@@ -15,18 +15,22 @@ import android.content.Context
 import com.google.ai.edge.litert.Accelerator
 import com.google.ai.edge.litert.CompiledModel
 import com.google.ai.edge.litert.Environment
+import com.google.ai.edge.litert.Model
 import java.io.File
 
 /**
  * One bundled model compiled for one accelerator (LiteRT's CompiledModel API), with the core's
  * pre- and post-processing for it. Not thread-safe: the app calls it from its one inference
  * worker thread only. Every LiteRT handle it makes is in [owned]: LiteRT handles have no
- * finalizer, so they are closed here or, when opening fails half-way, in [open].
+ * finalizer, so they are closed here or, when opening fails half-way, in [open]. [source] is
+ * the model file as LiteRT loaded it (a native copy of the asset), shared by every compile
+ * attempt of [open] and closed last.
  */
 class Segmenter private constructor(
   val entry: ModelCatalog.Entry,
   private val model: CompiledModel,
   private val owned: Owned,
+  private val source: Model,
 ) : AutoCloseable {
   private val metadata: ModelMetadata = entry.spec.metadata
   private val inputs = owned.addAll(model.createInputBuffers())
@@ -71,34 +75,53 @@ class Segmenter private constructor(
     else -> Resize.nearest(postprocessor.classes(out.ints!!), height, width)
   }
 
-  /** Buffers first, then the compiled model (newest first). */
-  override fun close() = owned.close()
+  /** Buffers first, then the compiled model (newest first), then the loaded file. */
+  override fun close() {
+    try {
+      owned.close()
+    } finally {
+      source.close()
+    }
+  }
 
   companion object {
     /**
      * Compiles [entry] for [picked] or, failing that, the next accelerator down
      * NPU → GPU → GPU+CPU → CPU in [available]; a first run on a blank input proves each choice.
      * [whyNot] says why an accelerator is missing from [available]; [token] keys the GPU cache.
+     * LiteRT's asset loader copies the whole file into native memory, so it is loaded once here
+     * and every attempt compiles that copy.
      */
     fun open(context: Context, env: Environment, entry: ModelCatalog.Entry, token: String,
              picked: AcceleratorFallback.Accelerator, available: Set<AcceleratorFallback.Accelerator>,
              whyNot: Map<AcceleratorFallback.Accelerator, String>,
-    ): AcceleratorFallback.Result<Segmenter> =
-      AcceleratorFallback.open(picked, available, whyNot) { accelerator ->
-        val owned = Owned()
-        try {
-          val options = options(accelerator, File(context.cacheDir, GPU_CACHE), token)
-          val model = owned.add(CompiledModel.create(context.assets, entry.asset, options, env))
-          Segmenter(entry, model, owned).also { it.infer(it.stillInput) }
-        } catch (e: Exception) {
+    ): AcceleratorFallback.Result<Segmenter> {
+      val source = Model.load(context.assets, entry.asset)
+      try {
+        return AcceleratorFallback.open(picked, available, whyNot) { accelerator ->
+          val owned = Owned()
           try {
-            owned.close() // the buffers made before the failure, then the model
-          } catch (closing: Exception) {
-            e.addSuppressed(closing)
+            val options = options(accelerator, File(context.cacheDir, GPU_CACHE), token)
+            val model = owned.add(CompiledModel.create(source, options, env))
+            Segmenter(entry, model, owned, source).also { it.infer(it.stillInput) }
+          } catch (e: Throwable) { // link errors and out-of-memory too: nothing may stay open
+            closeAfter(e, owned) // the buffers made before the failure, then the compiled model
           }
-          throw e
         }
+      } catch (e: Throwable) {
+        closeAfter(e, source)
       }
+    }
+
+    /** Closes [handle] after [failure] and rethrows it, a failure to close suppressed in it. */
+    private fun closeAfter(failure: Throwable, handle: AutoCloseable): Nothing {
+      try {
+        handle.close()
+      } catch (closing: Exception) {
+        failure.addSuppressed(closing)
+      }
+      throw failure
+    }
 
     /** Where the GPU's compiled programs are kept between launches (LiteRT's serialization). */
     private const val GPU_CACHE = "litert_gpu"

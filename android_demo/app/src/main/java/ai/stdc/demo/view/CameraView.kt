@@ -43,7 +43,10 @@ fun CameraView(viewModel: MainViewModel, state: UiState) {
   }
   DisposableEffect(lifecycleOwner) {
     val future = ProcessCameraProvider.getInstance(context)
+    // the listener (main executor) and onDispose both run on the main thread: no race on this
+    var disposed = false
     future.addListener({
+      if (disposed) return@addListener // left the screen before the provider came: bind nothing
       val provider = future.get()
       val ratio = ResolutionSelector.Builder()
         .setAspectRatioStrategy(AspectRatioStrategy.RATIO_4_3_FALLBACK_AUTO_STRATEGY).build()
@@ -59,14 +62,21 @@ fun CameraView(viewModel: MainViewModel, state: UiState) {
       provider.bindToLifecycle(lifecycleOwner, CameraSelector.DEFAULT_BACK_CAMERA, preview, analysis)
     }, ContextCompat.getMainExecutor(context))
     onDispose {
+      disposed = true
       if (future.isDone) future.get().unbindAll()
     }
   }
   Box(Modifier.aspectRatio(state.frameAspect)) {
     AndroidView({ previewView }, Modifier.fillMaxSize())
-    state.mask?.let {
+    // the newest mask, held until the next one is taken: the worker never writes a held one
+    val mask = if (state.maskFrame > 0) {
+      remember(state.maskFrame) { viewModel.masks.take()?.asImageBitmap() }
+    } else {
+      null
+    }
+    mask?.let {
       // nearest-neighbour scaling: the class borders the model drew, not a blur of them
-      Image(it.asImageBitmap(), contentDescription = "class mask",
+      Image(it, contentDescription = "class mask",
         modifier = Modifier.align(Alignment.Center).fillMaxWidth(state.cropWidth)
           .fillMaxHeight(state.cropHeight),
         contentScale = ContentScale.FillBounds, filterQuality = FilterQuality.None)

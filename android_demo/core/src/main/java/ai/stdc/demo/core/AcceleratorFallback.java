@@ -12,18 +12,24 @@ import java.util.Set;
  * attempts that failed are kept so the UI can say why it fell back.
  *
  * <p>GPU and GPU+CPU are separate steps because LiteRT refuses to compile for the GPU alone when
- * any op stays off it; "GPU" therefore means the whole graph ran on the GPU, "GPU+CPU" that some
- * ops may run on the CPU (LiteRT's Kotlin API does not say how many). LiteRT always adds the CPU
- * to an NPU request, so NPU is reported as "NPU+CPU".
+ * any op stays off it: that compile result is the one proof of a whole-graph delegation, so only
+ * "GPU" is labelled as running every op on the accelerator. GPU+CPU and NPU are labelled by what
+ * they may be: LiteRT's Kotlin API does not report the split, LiteRT adds the CPU to an NPU
+ * request itself, and a vendor compiler that rejects the whole model leaves everything on the
+ * CPU with only a log line.
+ *
+ * <p>A failure to link a native library ({@link LinkageError}, e.g. a vendor library missing a
+ * symbol) falls back like a compile failure. Running out of memory stops the fallback and says
+ * so: the next accelerator would most likely run out too.
  */
 public final class AcceleratorFallback {
   private AcceleratorFallback() {}
 
   /** The accelerators, best first: the fallback order. */
   public enum Accelerator {
-    NPU("NPU", "NPU+CPU"),
+    NPU("NPU", "NPU and/or CPU (split not reported)"),
     GPU("GPU", "GPU, all ops"),
-    GPU_CPU("GPU+CPU", "GPU+CPU"),
+    GPU_CPU("GPU+CPU", "GPU and/or CPU (split not reported)"),
     CPU("CPU", "CPU");
 
     /** The picker's name. */
@@ -87,7 +93,8 @@ public final class AcceleratorFallback {
    * Opens the model on {@code picked} or the first one below it that {@code available} lists
    * and {@code opener} succeeds with. The CPU is always tried, listed or not.
    *
-   * @throws ModelException when every accelerator failed; the message lists each failure
+   * @throws ModelException when every accelerator failed (the message lists each failure), or
+   *     when one ran out of memory (the message starts "out of memory")
    */
   public static <T> Result<T> open(Accelerator picked, Set<Accelerator> available,
       Opener<T> opener) throws ModelException {
@@ -110,16 +117,24 @@ public final class AcceleratorFallback {
       }
       try {
         return new Result<>(opener.open(a), a, skipped);
-      } catch (Exception e) {
+      } catch (OutOfMemoryError e) {
+        skipped.add(a.label + ": out of memory");
+        throw new ModelException(joined("out of memory opening the model on " + a.label
+            + " (a smaller model may fit): ", skipped), e);
+      } catch (Exception | LinkageError e) {
         last = e;
         skipped.add(a.label + ": " + firstLine(e));
       }
     }
-    StringBuilder s = new StringBuilder("no accelerator could run the model: ");
-    for (int i = 0; i < skipped.size(); i++) {
-      s.append(i > 0 ? "; " : "").append(skipped.get(i));
+    throw new ModelException(joined("no accelerator could run the model: ", skipped), last);
+  }
+
+  private static String joined(String head, List<String> parts) {
+    StringBuilder s = new StringBuilder(head);
+    for (int i = 0; i < parts.size(); i++) {
+      s.append(i > 0 ? "; " : "").append(parts.get(i));
     }
-    throw new ModelException(s.toString(), last);
+    return s.toString();
   }
 
   private static String firstLine(Throwable e) {

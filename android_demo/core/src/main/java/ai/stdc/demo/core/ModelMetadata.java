@@ -1,7 +1,12 @@
 package ai.stdc.demo.core;
 
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+import org.json.JSONTokener;
 
 /**
  * The "stdc_tf" metadata a converted model carries (schema {@code stdc_tf.segmentation/1}):
@@ -42,7 +47,7 @@ public final class ModelMetadata {
   public final String dataset;
   public final String toolkitVersion;
 
-  private ModelMetadata(Map<String, Object> root) throws ModelException {
+  private ModelMetadata(JSONObject root) throws ModelException {
     schema = string(root, "schema", "");
     if (!schema.startsWith(SCHEMA_PREFIX)) {
       throw bad("schema", "is \"" + schema + "\", not " + SCHEMA_PREFIX + SCHEMA_MAJOR);
@@ -53,11 +58,18 @@ public final class ModelMetadata {
       throw bad("schema", "version " + version + " is not supported (this app reads version "
           + SCHEMA_MAJOR + ")");
     }
+    // a newer minor version may add fields (ignored here); in version 1 itself an unknown key
+    // is a misspelt field and is refused
+    boolean exact = dot < 0 || version.substring(dot + 1).equals("0");
+    knownKeys(exact, root, "", "schema", "preset", "backbone", "precision", "input", "output",
+        "classes", "palette", "ignore_index", "dataset", "toolkit");
     preset = optionalString(root, "preset", "");
     backbone = optionalString(root, "backbone", "");
     precision = string(root, "precision", "");
 
-    Map<String, Object> input = object(root, "input", "");
+    JSONObject input = object(root, "input", "");
+    knownKeys(exact, input, "input.", "height", "width", "layout", "color", "dtype",
+        "normalization", "quantization");
     inputHeight = positiveInt(input, "height", "input.");
     inputWidth = positiveInt(input, "width", "input.");
     expectValue(input, "layout", "input.", "NHWC");
@@ -66,7 +78,8 @@ public final class ModelMetadata {
     if (inputType == TensorInfo.DType.INT32) {
       throw bad("input.dtype", "int32 is not an image type (uint8, int8 or float32)");
     }
-    Map<String, Object> norm = object(input, "normalization", "input.");
+    JSONObject norm = object(input, "normalization", "input.");
+    knownKeys(exact, norm, "input.normalization.", "in_graph", "scale", "mean", "std");
     normalizationInGraph = bool(norm, "in_graph", "input.normalization.");
     normalizationScale = number(norm, "scale", "input.normalization.");
     if (!(normalizationScale > 0)) {
@@ -74,7 +87,7 @@ public final class ModelMetadata {
     }
     mean = channels(norm, "mean", "input.normalization.", false);
     std = channels(norm, "std", "input.normalization.", true);
-    inputQuantization = quantization(input, "input.");
+    inputQuantization = quantization(exact, input, "input.");
     if (inputType == TensorInfo.DType.FLOAT32 && inputQuantization != null) {
       throw bad("input.quantization", "must be null for a float32 input");
     }
@@ -83,7 +96,8 @@ public final class ModelMetadata {
           + " input without in-graph normalization takes quantized normalized values");
     }
 
-    Map<String, Object> output = object(root, "output", "");
+    JSONObject output = object(root, "output", "");
+    knownKeys(exact, output, "output.", "kind", "dtype", "quantization", "num_classes");
     String kind = string(output, "kind", "output.");
     if (kind.equals("logits")) {
       outputKind = OutputKind.LOGITS;
@@ -93,7 +107,7 @@ public final class ModelMetadata {
       throw bad("output.kind", "is \"" + kind + "\"; expected \"logits\" or \"classes\"");
     }
     outputType = dtype(output, "output.");
-    outputQuantization = quantization(output, "output.");
+    outputQuantization = quantization(exact, output, "output.");
     if (outputKind == OutputKind.LOGITS && outputType.isInteger() && outputQuantization == null) {
       throw bad("output.quantization", "is needed for " + outputType.jsonName + " logits");
     }
@@ -106,24 +120,25 @@ public final class ModelMetadata {
           + Palette.MAX_CLASSES + " classes");
     }
 
-    List<Object> names = list(root, "classes", "", numClasses);
+    JSONArray names = list(root, "classes", "", numClasses);
     classes = new String[numClasses];
     for (int i = 0; i < numClasses; i++) {
-      if (!(names.get(i) instanceof String)) {
+      if (!(names.opt(i) instanceof String)) {
         throw bad("classes[" + i + "]", "must be a string");
       }
-      classes[i] = (String) names.get(i);
+      classes[i] = (String) names.opt(i);
     }
-    List<Object> colors = list(root, "palette", "", numClasses);
+    JSONArray colors = list(root, "palette", "", numClasses);
     int[] rgb = new int[numClasses];
     for (int i = 0; i < numClasses; i++) {
       String where = "palette[" + i + "]";
-      if (!(colors.get(i) instanceof List) || ((List<?>) colors.get(i)).size() != 3) {
+      Object color = colors.opt(i);
+      if (!(color instanceof JSONArray) || ((JSONArray) color).length() != 3) {
         throw bad(where, "must be [r, g, b]");
       }
       int packed = 0;
-      for (Object c : (List<?>) colors.get(i)) {
-        int v = integerValue(c, where);
+      for (int c = 0; c < 3; c++) {
+        int v = integerValue(((JSONArray) color).opt(c), where);
         if (v < 0 || v > 255) {
           throw bad(where, "has a channel outside 0..255 (" + v + ")");
         }
@@ -137,25 +152,34 @@ public final class ModelMetadata {
       throw bad("ignore_index", ignoreIndex + " is also a class index (0.." + (numClasses - 1) + ")");
     }
     dataset = optionalString(root, "dataset", "");
-    Object toolkit = root.get("toolkit");
-    toolkitVersion = toolkit instanceof Map && ((Map<?, ?>) toolkit).get("version") instanceof String
-        ? (String) ((Map<?, ?>) toolkit).get("version") : null;
+    JSONObject toolkit = root.optJSONObject("toolkit"); // free-form: who wrote the file
+    toolkitVersion = toolkit != null && toolkit.opt("version") instanceof String
+        ? (String) toolkit.opt("version") : null;
   }
 
-  /** Parses and checks the metadata JSON text. */
+  /**
+   * Parses and checks the metadata JSON text with {@code org.json} (the platform's on Android).
+   * That parser is lenient (it takes unquoted strings, comments, duplicate keys); what the app
+   * relies on is checked here: one JSON object and nothing after it, every field present with
+   * its own type (no string-to-number coercion), and no unknown key in schema version 1.
+   */
   public static ModelMetadata parse(String json) throws ModelException {
+    JSONTokener tokener = new JSONTokener(json);
     Object root;
     try {
-      root = Json.parse(json);
-    } catch (Json.JsonException e) {
+      root = tokener.nextValue();
+      if (tokener.nextClean() != 0) {
+        throw new ModelException("model metadata is not valid JSON: text after the object");
+      }
+    } catch (JSONException e) {
       throw new ModelException("model metadata is not valid JSON: " + e.getMessage(), e);
+    } catch (StackOverflowError e) { // org.json recurses once per nesting level
+      throw new ModelException("model metadata is not valid JSON: nested too deeply");
     }
-    if (!(root instanceof Map)) {
+    if (!(root instanceof JSONObject)) {
       throw new ModelException("model metadata must be a JSON object");
     }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> map = (Map<String, Object>) root;
-    return new ModelMetadata(map);
+    return new ModelMetadata((JSONObject) root);
   }
 
   /** "stdc1_seg50 int8", "stdc1 fp32" or "model fp16": a short label for the model switcher. */
@@ -174,40 +198,53 @@ public final class ModelMetadata {
     return new ModelException("model metadata: " + field + " " + problem);
   }
 
-  private static Object require(Map<String, Object> map, String key, String path)
+  /** In schema version 1 exactly ({@code exact}): refuses a key the schema does not have. */
+  private static void knownKeys(boolean exact, JSONObject map, String path, String... keys)
       throws ModelException {
-    if (!map.containsKey(key)) {
+    if (!exact) {
+      return;
+    }
+    List<String> known = Arrays.asList(keys);
+    for (Iterator<String> it = map.keys(); it.hasNext(); ) {
+      String key = it.next();
+      if (!known.contains(key)) {
+        throw bad(path + key, "is not a field of " + SCHEMA_PREFIX + SCHEMA_MAJOR
+            + " (misspelt? a newer minor version may add fields)");
+      }
+    }
+  }
+
+  /** The value of {@code key} as org.json holds it ({@code JSONObject.NULL} for null). */
+  private static Object require(JSONObject map, String key, String path) throws ModelException {
+    if (!map.has(key)) {
       throw bad(path + key, "is missing");
     }
-    return map.get(key);
+    return map.opt(key);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> object(Map<String, Object> map, String key, String path)
+  private static JSONObject object(JSONObject map, String key, String path)
       throws ModelException {
     Object v = require(map, key, path);
-    if (!(v instanceof Map)) {
+    if (!(v instanceof JSONObject)) {
       throw bad(path + key, "must be an object");
     }
-    return (Map<String, Object>) v;
+    return (JSONObject) v;
   }
 
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Map<String, Object> map, String key, String path, int size)
+  private static JSONArray list(JSONObject map, String key, String path, int size)
       throws ModelException {
     Object v = require(map, key, path);
-    if (!(v instanceof List)) {
+    if (!(v instanceof JSONArray)) {
       throw bad(path + key, "must be a list");
     }
-    List<Object> list = (List<Object>) v;
-    if (list.size() != size) {
-      throw bad(path + key, "has " + list.size() + " entries; output.num_classes is " + size);
+    JSONArray list = (JSONArray) v;
+    if (list.length() != size) {
+      throw bad(path + key, "has " + list.length() + " entries; output.num_classes is " + size);
     }
     return list;
   }
 
-  private static String string(Map<String, Object> map, String key, String path)
-      throws ModelException {
+  private static String string(JSONObject map, String key, String path) throws ModelException {
     Object v = require(map, key, path);
     if (!(v instanceof String)) {
       throw bad(path + key, "must be a string");
@@ -215,13 +252,12 @@ public final class ModelMetadata {
     return (String) v;
   }
 
-  private static String optionalString(Map<String, Object> map, String key, String path)
+  private static String optionalString(JSONObject map, String key, String path)
       throws ModelException {
-    return map.get(key) == null ? null : string(map, key, path);
+    return map.isNull(key) ? null : string(map, key, path);
   }
 
-  private static boolean bool(Map<String, Object> map, String key, String path)
-      throws ModelException {
+  private static boolean bool(JSONObject map, String key, String path) throws ModelException {
     Object v = require(map, key, path);
     if (!(v instanceof Boolean)) {
       throw bad(path + key, "must be true or false");
@@ -229,24 +265,24 @@ public final class ModelMetadata {
     return (Boolean) v;
   }
 
-  private static double number(Map<String, Object> map, String key, String path)
-      throws ModelException {
+  /** org.json reads a number as Integer, Long or Double (never from a string here). */
+  private static double number(JSONObject map, String key, String path) throws ModelException {
     Object v = require(map, key, path);
-    if (!(v instanceof Double)) {
+    if (!(v instanceof Number)) {
       throw bad(path + key, "must be a number");
     }
-    return (Double) v;
+    return ((Number) v).doubleValue();
   }
 
   private static int integerValue(Object v, String where) throws ModelException {
-    if (!(v instanceof Double) || (Double) v != Math.rint((Double) v)
-        || Math.abs((Double) v) > Integer.MAX_VALUE) {
+    double d = v instanceof Number ? ((Number) v).doubleValue() : Double.NaN;
+    if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
       throw bad(where, "must be an integer");
     }
-    return (int) (double) (Double) v;
+    return (int) d;
   }
 
-  private static int positiveInt(Map<String, Object> map, String key, String path)
+  private static int positiveInt(JSONObject map, String key, String path)
       throws ModelException {
     int v = integerValue(require(map, key, path), path + key);
     if (v <= 0) {
@@ -255,7 +291,7 @@ public final class ModelMetadata {
     return v;
   }
 
-  private static void expectValue(Map<String, Object> map, String key, String path, String wanted)
+  private static void expectValue(JSONObject map, String key, String path, String wanted)
       throws ModelException {
     String v = string(map, key, path);
     if (!v.equals(wanted)) {
@@ -263,7 +299,7 @@ public final class ModelMetadata {
     }
   }
 
-  private static TensorInfo.DType dtype(Map<String, Object> map, String path)
+  private static TensorInfo.DType dtype(JSONObject map, String path)
       throws ModelException {
     String name = string(map, "dtype", path);
     TensorInfo.DType t = TensorInfo.DType.ofName(name);
@@ -273,34 +309,34 @@ public final class ModelMetadata {
     return t;
   }
 
-  private static float[] channels(Map<String, Object> map, String key, String path,
+  private static float[] channels(JSONObject map, String key, String path,
       boolean positive) throws ModelException {
     Object v = require(map, key, path);
-    if (!(v instanceof List) || ((List<?>) v).size() != 3) {
+    if (!(v instanceof JSONArray) || ((JSONArray) v).length() != 3) {
       throw bad(path + key, "must be a list of 3 numbers (R, G, B)");
     }
     float[] out = new float[3];
     for (int c = 0; c < 3; c++) {
-      Object x = ((List<?>) v).get(c);
-      if (!(x instanceof Double) || (positive && !((Double) x > 0))) {
+      Object x = ((JSONArray) v).opt(c);
+      if (!(x instanceof Number) || (positive && !(((Number) x).doubleValue() > 0))) {
         throw bad(path + key, "must hold 3 " + (positive ? "positive " : "") + "numbers");
       }
-      out[c] = (float) (double) (Double) x;
+      out[c] = (float) ((Number) x).doubleValue();
     }
     return out;
   }
 
-  private static Quantization quantization(Map<String, Object> map, String path)
+  private static Quantization quantization(boolean exact, JSONObject map, String path)
       throws ModelException {
-    Object v = map.get("quantization");
-    if (v == null) {
+    if (map.isNull("quantization")) {
       return null;
     }
-    if (!(v instanceof Map)) {
+    Object v = map.opt("quantization");
+    if (!(v instanceof JSONObject)) {
       throw bad(path + "quantization", "must be null or {\"scale\": s, \"zero_point\": z}");
     }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> q = (Map<String, Object>) v;
+    JSONObject q = (JSONObject) v;
+    knownKeys(exact, q, path + "quantization.", "scale", "zero_point");
     double scale = number(q, "scale", path + "quantization.");
     int zero = integerValue(require(q, "zero_point", path + "quantization."),
         path + "quantization.zero_point");

@@ -1,5 +1,7 @@
 package ai.stdc.demo.core;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -7,6 +9,8 @@ import java.util.Locale;
  * reports its library as always ready, so the app looks for the files itself: a JIT-compiled
  * model needs both the vendor's dispatch library ({@code libLiteRtDispatch_<Vendor>.so}) and its
  * compiler plugin ({@code libLiteRtCompilerPlugin_<Vendor>.so}) in the native library folder.
+ * A packaged runtime only helps on its vendor's chips: {@link #socProblem} matches it to the
+ * phone's SoC as LiteRT's per-vendor {@code NpuCompatibilityChecker}s do.
  */
 public final class NpuRuntime {
   static final String DISPATCH = "libLiteRtDispatch_";
@@ -46,6 +50,59 @@ public final class NpuRuntime {
           + PLUGIN + dispatchOnly + ".so)");
     }
     return new NpuRuntime(null, "no vendor NPU runtime packaged (" + DISPATCH + "*.so)");
+  }
+
+  /** The SoCs each vendor's LiteRT NPU runtime supports (LiteRT's NpuCompatibilityChecker). */
+  private enum SocList {
+    QUALCOMM("qualcomm", 31, Arrays.asList("QTI", "Qualcomm"),
+        Arrays.asList("SM8550", "SM8650", "SM8750", "SM8850")),
+    MEDIATEK("mediatek", 31, Arrays.asList("Mediatek"), Arrays.asList("MT6877", "MT6878",
+        "MT6879", "MT6893", "MT6897", "MT6983", "MT6985", "MT6989", "MT6991", "MT6993")),
+    GOOGLE_TENSOR("googletensor", 36, Arrays.asList("Google"),
+        Arrays.asList("Tensor G3", "Tensor G4", "Tensor G5", "Tensor G6"));
+
+    final String vendorKey;
+    final int minSdk;
+    final List<String> manufacturers;
+    final List<String> models;
+
+    SocList(String vendorKey, int minSdk, List<String> manufacturers, List<String> models) {
+      this.vendorKey = vendorKey;
+      this.minSdk = minSdk;
+      this.manufacturers = manufacturers;
+      this.models = models;
+    }
+  }
+
+  /**
+   * Why the packaged runtime cannot run on this phone, or null when it can: the phone's SoC
+   * ({@code Build.SOC_MANUFACTURER}/{@code SOC_MODEL}, API 31; pass nulls below it) must be one
+   * its vendor's LiteRT runtime supports. LiteRT would otherwise list the NPU, fail to compile
+   * for it, and run every op on the CPU under an "NPU" label.
+   */
+  public String socProblem(int sdk, String socManufacturer, String socModel, String buildId) {
+    if (vendor == null) {
+      return problem;
+    }
+    for (SocList list : SocList.values()) {
+      if (!list.vendorKey.equals(key(vendor))) {
+        continue;
+      }
+      if (sdk < list.minSdk) {
+        return "the " + vendor + " NPU runtime needs Android API " + list.minSdk + " (this is "
+            + sdk + ")";
+      }
+      String model = list == SocList.MEDIATEK && socModel != null && socModel.endsWith("(ENG)")
+          ? socModel.substring(0, socModel.length() - "(ENG)".length()) : socModel;
+      boolean known = list.manufacturers.contains(socManufacturer) && list.models.contains(model);
+      if (!known || (list == SocList.GOOGLE_TENSOR && buildId != null
+          && buildId.startsWith("BP2A"))) { // the one Android 16 build without Tensor NPU support
+        return "the " + vendor + " NPU runtime does not support this SoC (" + socManufacturer
+            + " " + socModel + (known ? ", build " + buildId : "") + ")";
+      }
+      return null;
+    }
+    return "LiteRT supports no NPU of vendor " + vendor;
   }
 
   private static String vendorOf(String fileName, String prefix) {

@@ -12,10 +12,14 @@ import java.util.List;
 import org.junit.Test;
 
 public class AcceleratorFallbackTest {
-  /** Opens on the accelerators in {@code working}, records every attempt. */
+  /**
+   * Opens on the accelerators in {@code working}, records every attempt; the others throw
+   * {@code failure} when set, else a compile error.
+   */
   private static final class FakeRuntime implements AcceleratorFallback.Opener<String> {
     final List<Accelerator> tried = new ArrayList<>();
     final EnumSet<Accelerator> working;
+    Error failure;
 
     FakeRuntime(EnumSet<Accelerator> working) {
       this.working = working;
@@ -25,6 +29,9 @@ public class AcceleratorFallbackTest {
     public String open(Accelerator a) throws Exception {
       tried.add(a);
       if (!working.contains(a)) {
+        if (failure != null) {
+          throw failure;
+        }
         throw new IllegalStateException(a + " failed to compile\nlong native trace");
       }
       return "model on " + a;
@@ -70,9 +77,38 @@ public class AcceleratorFallbackTest {
     AcceleratorFallback.Result<String> r = AcceleratorFallback.open(Accelerator.GPU,
         EnumSet.of(Accelerator.GPU, Accelerator.GPU_CPU), rt);
     assertEquals(Accelerator.GPU_CPU, r.accelerator);
-    assertEquals("GPU+CPU (GPU: GPU failed to compile)", r.describe());
+    assertEquals("GPU and/or CPU (split not reported) (GPU: GPU failed to compile)",
+        r.describe());
     assertTrue(r.accelerator.splitUnknown());
-    assertEquals("NPU+CPU", Accelerator.NPU.runsOn); // LiteRT adds the CPU to an NPU request
+    // LiteRT adds the CPU to an NPU request and runs everything there when the vendor compiler
+    // rejects the model: the label does not claim the NPU ran anything
+    assertEquals("NPU and/or CPU (split not reported)", Accelerator.NPU.runsOn);
+  }
+
+  @Test
+  public void aLinkErrorFallsBackLikeACompileFailure() throws Exception {
+    FakeRuntime rt = new FakeRuntime(EnumSet.of(Accelerator.GPU_CPU, Accelerator.CPU));
+    rt.failure = new UnsatisfiedLinkError("dlopen failed: cannot locate symbol \"clFlush\"");
+    AcceleratorFallback.Result<String> r = AcceleratorFallback.open(Accelerator.GPU,
+        EnumSet.allOf(Accelerator.class), rt);
+    assertEquals(Accelerator.GPU_CPU, r.accelerator);
+    assertEquals(Arrays.asList("GPU: dlopen failed: cannot locate symbol \"clFlush\""), r.skipped);
+  }
+
+  @Test
+  public void runningOutOfMemoryStopsTheFallbackAndSaysSo() {
+    FakeRuntime rt = new FakeRuntime(EnumSet.of(Accelerator.CPU));
+    OutOfMemoryError oom = new OutOfMemoryError("Failed to allocate 536870928 bytes");
+    rt.failure = oom;
+    try {
+      AcceleratorFallback.open(Accelerator.NPU, EnumSet.of(Accelerator.GPU), rt);
+      fail("an out-of-memory error was passed over");
+    } catch (ModelException e) {
+      assertEquals("out of memory opening the model on GPU (a smaller model may fit): "
+          + "NPU: not available on this device; GPU: out of memory", e.getMessage());
+      assertTrue(e.getCause() == oom);
+    }
+    assertEquals(Arrays.asList(Accelerator.GPU), rt.tried); // the CPU was not tried after it
   }
 
   @Test

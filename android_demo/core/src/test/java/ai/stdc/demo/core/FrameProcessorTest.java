@@ -97,8 +97,8 @@ public class FrameProcessorTest {
 
   @Test
   public void normalizationAndQuantizationMatchThePreprocessorOnFlatColour() throws Exception {
-    java.util.Map<String, Object> meta = Vectors.load().json("fp32.json");
-    ModelMetadata fp32 = ModelMetadata.parse(JsonText.of(meta));
+    org.json.JSONObject meta = Vectors.load().json("fp32.json");
+    ModelMetadata fp32 = ModelMetadata.parse(meta.toString());
     RgbImage flat = new RgbImage(4, 2, new byte[] {
         (byte) 200, 100, 30, (byte) 200, 100, 30, (byte) 200, 100, 30, (byte) 200, 100, 30,
         (byte) 200, 100, 30, (byte) 200, 100, 30, (byte) 200, 100, 30, (byte) 200, 100, 30});

@@ -5,7 +5,7 @@ import static org.junit.Assert.assertEquals;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONObject;
 import org.junit.Test;
 
 public class ModelCatalogTest {
@@ -15,9 +15,9 @@ public class ModelCatalogTest {
     ModelSpec fp32 = ModelSpec.read(v.bytes("fp32.tflite"));
     List<ModelCatalog.Entry> entries = new ArrayList<>();
     for (String precision : new String[] {"w4a8", "qat", "int8", "fp16", "fp32"}) {
-      Map<String, Object> meta = v.json("fp32.json");
+      JSONObject meta = v.json("fp32.json");
       meta.put("precision", precision);
-      ModelSpec spec = ModelSpec.of(ModelMetadata.parse(JsonText.of(meta)), fp32.input, fp32.output);
+      ModelSpec spec = ModelSpec.of(ModelMetadata.parse(meta.toString()), fp32.input, fp32.output);
       entries.add(new ModelCatalog.Entry("models/m_" + precision + ".tflite", spec));
     }
     List<String> order = new ArrayList<>();

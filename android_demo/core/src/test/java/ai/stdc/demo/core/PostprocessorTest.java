@@ -4,8 +4,8 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
 import org.junit.Before;
 import org.junit.Test;
 
@@ -38,9 +38,9 @@ public class PostprocessorTest {
 
   @Test
   public void atTheModelsOwnSizeTheEvaluatorPathGivesTheSameMap() throws Exception {
-    Map<String, Object> c = v.cases("model").get(0);
-    Postprocessor p = new Postprocessor(ModelSpec.read(v.bytes(Vectors.string(c, "model"))));
-    float[] logits = v.floats(Vectors.string(c, "output"));
+    JSONObject c = v.cases("model").get(0);
+    Postprocessor p = new Postprocessor(ModelSpec.read(v.bytes(c.getString("model"))));
+    float[] logits = v.floats(c.getString("output"));
     assertArrayEquals(p.classes(logits).ids, p.classesAt(logits, 16, 24).ids);
   }
 
@@ -59,8 +59,8 @@ public class PostprocessorTest {
 
   @Test
   public void int32ClassMapsAreChecked() throws Exception {
-    Map<String, Object> meta = v.json("classes.json");
-    ModelMetadata m = ModelMetadata.parse(JsonText.of(meta));
+    JSONObject meta = v.json("classes.json");
+    ModelMetadata m = ModelMetadata.parse(meta.toString());
     Postprocessor p = new Postprocessor(m, 1, 3);
     assertArrayEquals(new byte[] {0, 18, (byte) 255}, p.classes(new int[] {0, 18, 255}).ids);
     try {
@@ -71,25 +71,29 @@ public class PostprocessorTest {
     }
   }
 
-  @SuppressWarnings("unchecked")
   private Postprocessor post(String dtype, int h, int w, int classes) throws Exception {
-    Map<String, Object> meta = v.json("int8.json");
-    Map<String, Object> out = (Map<String, Object>) meta.get("output");
+    JSONObject meta = v.json("int8.json");
+    JSONObject out = meta.getJSONObject("output");
     out.put("dtype", dtype);
     if (dtype.equals("float32")) {
-      out.put("quantization", null);
+      out.put("quantization", JSONObject.NULL);
     } else {
-      Map<String, Object> q = new LinkedHashMap<>();
-      q.put("scale", 0.1);
-      q.put("zero_point", 0.0);
-      out.put("quantization", q);
+      out.put("quantization", new JSONObject().put("scale", 0.1).put("zero_point", 0));
     }
     if (classes != 19) {
-      out.put("num_classes", (double) classes);
-      meta.put("classes", ((java.util.List<Object>) meta.get("classes")).subList(0, classes));
-      meta.put("palette", ((java.util.List<Object>) meta.get("palette")).subList(0, classes));
+      out.put("num_classes", classes);
+      meta.put("classes", first(meta.getJSONArray("classes"), classes));
+      meta.put("palette", first(meta.getJSONArray("palette"), classes));
     }
-    return new Postprocessor(ModelMetadata.parse(JsonText.of(meta)), h, w);
+    return new Postprocessor(ModelMetadata.parse(meta.toString()), h, w);
+  }
+
+  private static JSONArray first(JSONArray a, int n) throws Exception {
+    JSONArray out = new JSONArray();
+    for (int i = 0; i < n; i++) {
+      out.put(a.get(i));
+    }
+    return out;
   }
 
   private static void expectRefusal(Postprocessor p, float[] logits, String text) {

@@ -4,13 +4,13 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 
-import java.util.Map;
+import org.json.JSONObject;
 import org.junit.Before;
 import org.junit.Test;
 
 /** Normalization, quantization and rounding on tiny images with known answers. */
 public class PreprocessorTest {
-  private Map<String, Object> meta;
+  private JSONObject meta;
 
   @Before
   public void load() throws Exception {
@@ -61,21 +61,15 @@ public class PreprocessorTest {
     assertArrayEquals(new byte[12], buffer.bytes);
   }
 
-  @SuppressWarnings("unchecked")
   private ModelMetadata variant(int h, int w, String dtype, boolean inGraph, Double scale)
       throws Exception {
-    Map<String, Object> input = (Map<String, Object>) meta.get("input");
-    input.put("height", (double) h);
-    input.put("width", (double) w);
+    JSONObject input = meta.getJSONObject("input");
+    input.put("height", h);
+    input.put("width", w);
     input.put("dtype", dtype);
-    ((Map<String, Object>) input.get("normalization")).put("in_graph", inGraph);
-    Map<String, Object> q = null;
-    if (scale != null) {
-      q = new java.util.LinkedHashMap<>();
-      q.put("scale", scale);
-      q.put("zero_point", 0.0);
-    }
-    input.put("quantization", q);
-    return ModelMetadata.parse(JsonText.of(meta));
+    input.getJSONObject("normalization").put("in_graph", inGraph);
+    input.put("quantization", scale == null ? JSONObject.NULL
+        : new JSONObject().put("scale", scale).put("zero_point", 0));
+    return ModelMetadata.parse(meta.toString());
   }
 }

@@ -2,11 +2,10 @@ package ai.stdc.demo.core;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertNotNull;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Map;
+import org.json.JSONObject;
 import org.junit.BeforeClass;
 import org.junit.Test;
 
@@ -24,27 +23,28 @@ public class SharedVectorsTest {
 
   @Test
   public void realModelsCarryTheMetadataAndAgreeWithTheirTensors() throws Exception {
-    for (Map<String, Object> c : v.cases("model")) {
-      byte[] file = v.bytes(Vectors.string(c, "model"));
+    for (JSONObject c : v.cases("model")) {
+      byte[] file = v.bytes(c.getString("model"));
       ModelSpec spec = ModelSpec.read(file);
       ModelMetadata expected = v.metadata(c);
       assertEquals(expected.precision, spec.metadata.precision);
       assertEquals(expected.inputType, spec.input.type);
       assertEquals(expected.inputQuantization, spec.input.quantization);
       assertEquals(expected.outputQuantization, spec.output.quantization);
-      assertEquals(Vectors.integer(c, "output_height"), spec.outputHeight);
-      assertEquals(Vectors.integer(c, "output_width"), spec.outputWidth);
+      assertEquals(c.getInt("output_height"), spec.outputHeight);
+      assertEquals(c.getInt("output_width"), spec.outputWidth);
       assertArrayEquals(expected.classes, spec.metadata.classes);
       // the same JSON text as the file beside it, decoded from the flatbuffer
-      assertEquals(Json.parse(v.text(Vectors.string(c, "metadata"))),
-          Json.parse(TfliteModel.read(file).metadataText(ModelMetadata.ENTRY_NAME)));
+      // (the same values in the same order: org.json keeps the file's key order)
+      assertEquals(new JSONObject(v.text(c.getString("metadata"))).toString(),
+          new JSONObject(TfliteModel.read(file).metadataText(ModelMetadata.ENTRY_NAME)).toString());
     }
   }
 
   @Test
   public void memoryMappedLikeBuffersReadTheSame() throws Exception {
-    Map<String, Object> c = v.cases("model").get(0);
-    byte[] file = v.bytes(Vectors.string(c, "model"));
+    JSONObject c = v.cases("model").get(0);
+    byte[] file = v.bytes(c.getString("model"));
     ByteBuffer direct = ByteBuffer.allocateDirect(file.length).order(ByteOrder.BIG_ENDIAN);
     direct.put(file).flip();
     ModelSpec spec = ModelSpec.read(direct);
@@ -54,10 +54,10 @@ public class SharedVectorsTest {
   @Test
   public void modelInputsMatch() throws Exception {
     RgbImage image = v.image();
-    for (Map<String, Object> c : v.cases("input")) {
+    for (JSONObject c : v.cases("input")) {
       ModelMetadata m = v.metadata(c);
       Preprocessor.ModelInput input = new Preprocessor(m).prepare(image);
-      String file = Vectors.string(c, "input");
+      String file = c.getString("input");
       if (input.floats != null) {
         float[] expected = v.floats(file);
         assertEquals(expected.length, input.floats.length);
@@ -75,12 +75,12 @@ public class SharedVectorsTest {
   public void classMapsMaskAndOverlayMatch() throws Exception {
     RgbImage image = v.image();
     int alpha = v.alpha();
-    for (Map<String, Object> c : v.cases("output")) {
-      String name = Vectors.string(c, "name");
+    for (JSONObject c : v.cases("output")) {
+      String name = c.getString("name");
       ModelMetadata m = v.metadata(c);
-      Postprocessor post = new Postprocessor(m, Vectors.integer(c, "output_height"),
-          Vectors.integer(c, "output_width"));
-      String output = Vectors.string(c, "output");
+      Postprocessor post = new Postprocessor(m, c.getInt("output_height"),
+          c.getInt("output_width"));
+      String output = c.getString("output");
       ClassMap classes;
       ClassMap full;
       if (m.outputType == TensorInfo.DType.FLOAT32) {
@@ -90,20 +90,19 @@ public class SharedVectorsTest {
         classes = post.classes(v.bytes(output));
         full = post.classesAt(v.bytes(output), image.height, image.width);
       }
-      assertArrayEquals(name + " classes", v.bytes(Vectors.string(c, "classes")), classes.ids);
-      assertArrayEquals(name + " classes at image size", v.bytes(Vectors.string(c, "classes_full")),
+      assertArrayEquals(name + " classes", v.bytes(c.getString("classes")), classes.ids);
+      assertArrayEquals(name + " classes at image size", v.bytes(c.getString("classes_full")),
           full.ids);
-      assertArrayEquals(name + " mask", v.bytes(Vectors.string(c, "mask")),
+      assertArrayEquals(name + " mask", v.bytes(c.getString("mask")),
           rgba(Overlay.colorize(classes, m.palette, alpha)));
-      assertArrayEquals(name + " overlay", v.bytes(Vectors.string(c, "overlay")),
+      assertArrayEquals(name + " overlay", v.bytes(c.getString("overlay")),
           Overlay.blend(image, full, m.palette, alpha).rgb);
     }
   }
 
   @Test
   public void opacityGivesTheStoredAlpha() throws Exception {
-    assertNotNull(v.manifest.get("opacity"));
-    assertEquals(v.alpha(), Overlay.alpha((Double) v.manifest.get("opacity")));
+    assertEquals(v.alpha(), Overlay.alpha(v.manifest.getDouble("opacity")));
   }
 
   /** Android colour ints → the RGBA bytes the Python side stores. */

@@ -45,7 +45,7 @@ public class TfliteModelTest {
 
   @Test
   public void aModelWithoutMetadataIsRefusedWithAHint() throws Exception {
-    byte[] plain = v.bytes(Vectors.string(v.manifest, "without_metadata"));
+    byte[] plain = v.bytes(v.manifest.getString("without_metadata"));
     assertNull(TfliteModel.read(plain).metadata(ModelMetadata.ENTRY_NAME));
     try {
       ModelSpec.read(plain);

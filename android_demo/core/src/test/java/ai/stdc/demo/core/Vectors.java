@@ -8,7 +8,8 @@ import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
 
 /**
  * The shared vectors in {@code tests/data/android} (made by {@code tests/android_vectors.py}).
@@ -17,13 +18,11 @@ import java.util.Map;
  */
 final class Vectors {
   final File dir;
-  final Map<String, Object> manifest;
+  final JSONObject manifest;
 
   private Vectors(File dir) throws Exception {
     this.dir = dir;
-    @SuppressWarnings("unchecked")
-    Map<String, Object> m = (Map<String, Object>) Json.parse(text("vectors.json"));
-    this.manifest = m;
+    this.manifest = new JSONObject(text("vectors.json"));
   }
 
   static Vectors load() throws Exception {
@@ -57,24 +56,23 @@ final class Vectors {
     return out;
   }
 
-  RgbImage image() throws IOException {
-    Map<String, Object> image = object(manifest, "image");
-    return new RgbImage(integer(image, "width"), integer(image, "height"),
-        bytes((String) image.get("file")));
+  RgbImage image() throws Exception {
+    JSONObject image = manifest.getJSONObject("image");
+    return new RgbImage(image.getInt("width"), image.getInt("height"),
+        bytes(image.getString("file")));
   }
 
-  int alpha() {
-    return integer(manifest, "alpha");
+  int alpha() throws Exception {
+    return manifest.getInt("alpha");
   }
 
   /** The cases that have {@code key} (e.g. "model", "input", "output"). */
-  List<Map<String, Object>> cases(String key) {
-    List<Map<String, Object>> out = new ArrayList<>();
-    for (Object c : (List<?>) manifest.get("cases")) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> map = (Map<String, Object>) c;
-      if (map.containsKey(key)) {
-        out.add(map);
+  List<JSONObject> cases(String key) throws Exception {
+    List<JSONObject> out = new ArrayList<>();
+    JSONArray cases = manifest.getJSONArray("cases");
+    for (int i = 0; i < cases.length(); i++) {
+      if (cases.getJSONObject(i).has(key)) {
+        out.add(cases.getJSONObject(i));
       }
     }
     if (out.isEmpty()) {
@@ -83,26 +81,12 @@ final class Vectors {
     return out;
   }
 
-  /** A metadata file of the vectors as a mutable JSON map, to build variants from. */
-  @SuppressWarnings("unchecked")
-  Map<String, Object> json(String name) throws Exception {
-    return (Map<String, Object>) Json.parse(text(name));
+  /** A metadata file of the vectors as a mutable JSON object, to build variants from. */
+  JSONObject json(String name) throws Exception {
+    return new JSONObject(text(name));
   }
 
-  ModelMetadata metadata(Map<String, Object> c) throws Exception {
-    return ModelMetadata.parse(text((String) c.get("metadata")));
-  }
-
-  @SuppressWarnings("unchecked")
-  static Map<String, Object> object(Map<String, Object> map, String key) {
-    return (Map<String, Object>) map.get(key);
-  }
-
-  static int integer(Map<String, Object> map, String key) {
-    return (int) (double) (Double) map.get(key);
-  }
-
-  static String string(Map<String, Object> map, String key) {
-    return (String) map.get(key);
+  ModelMetadata metadata(JSONObject c) throws Exception {
+    return ModelMetadata.parse(text(c.getString("metadata")));
   }
 }

@@ -1,7 +1,8 @@
 // Type-check stub (android_demo/typecheck): signatures from LiteRT 2.3.0's Kotlin API
 // (com.google.ai.edge.litert:litert, google-ai-edge/LiteRT litert/kotlin: Common.kt,
-// Environment.kt, AcceleratorProvider.kt, Model.kt, TensorBuffer.kt), only the members the app
-// uses plus the constructor parameters they sit between. Bodies are TODO(); not the real library.
+// Environment.kt, AcceleratorProvider.kt, LiteRtException.kt, Model.kt, TensorBuffer.kt), only
+// the members the app uses plus the constructor parameters they sit between; constructors as in
+// the real classes. Bodies are TODO(); not the real library.
 package com.google.ai.edge.litert
 
 import android.content.Context
@@ -15,7 +16,45 @@ abstract class JniHandle internal constructor(internal val handle: Long) : AutoC
   final override fun close(): Unit = TODO()
 }
 
-class LiteRtException(message: String) : Exception(message)
+class LiteRtException(private val status: Status, message: String) : Exception(message) {
+  constructor(code: Int, message: String) : this(Status.fromCode(code), message)
+}
+
+enum class Status(val code: Int) {
+  Ok(0),
+  ErrorInvalidArgument(1),
+  ErrorMemoryAllocationFailure(2),
+  ErrorRuntimeFailure(3),
+  ErrorMissingInputTensor(4),
+  ErrorUnsupported(5),
+  ErrorNotFound(6),
+  ErrorTimeoutExpired(7),
+  ErrorWrongVersion(8),
+  ErrorUnknown(9),
+  ErrorAlreadyExists(10),
+  ErrorCancelled(11),
+  ErrorFileIO(500),
+  ErrorInvalidFlatbuffer(501),
+  ErrorDynamicLoading(502),
+  ErrorSerialization(503),
+  ErrorCompilation(504),
+  ErrorIndexOOB(1000),
+  ErrorInvalidIrType(1001),
+  ErrorInvalidGraphInvariant(1002),
+  ErrorGraphModification(1003),
+  ErrorInvalidToolConfig(1500),
+  LegalizeNoMatch(2000),
+  ErrorInvalidLegalization(2001),
+  PatternNoMatch(3000),
+  ErrorInvalidTransformation(3001),
+  ErrorUnsupportedRuntimeVersion(4000),
+  ErrorUnsupportedCompilerVersion(4001),
+  ErrorIncompatibleByteCodeVersion(4002);
+
+  companion object {
+    fun fromCode(code: Int): Status = TODO()
+  }
+}
 
 interface NpuCompatibilityChecker {
   fun isDeviceSupported(): Boolean
@@ -90,6 +129,19 @@ class TensorBuffer internal constructor(handle: Long) : JniHandle(handle) {
   override fun destroy(): Unit = TODO()
 }
 
+/** A loaded model file: Model.load(assets, name) copies the asset into native memory. */
+class Model private constructor(handle: Long) : JniHandle(handle) {
+  override fun destroy(): Unit = TODO()
+
+  companion object {
+    @Throws(LiteRtException::class) @JvmStatic
+    fun load(assetManager: AssetManager, assetName: String): Model = TODO()
+
+    @Throws(LiteRtException::class) @JvmStatic
+    fun load(filePath: String): Model = TODO()
+  }
+}
+
 class CompiledModel private constructor(handle: Long) : JniHandle(handle) {
   data class CpuOptions(
     val numThreads: Int? = null,
@@ -142,9 +194,9 @@ class CompiledModel private constructor(handle: Long) : JniHandle(handle) {
   @JvmOverloads
   fun createOutputBuffers(signatureIndex: Int = 0): List<TensorBuffer> = TODO()
 
-  fun createInputBuffer(inputName: String, signature: String = ""): TensorBuffer = TODO()
+  fun createInputBuffer(inputName: String, signature: String? = null): TensorBuffer = TODO()
 
-  fun createOutputBuffer(outputName: String, signature: String = ""): TensorBuffer = TODO()
+  fun createOutputBuffer(outputName: String, signature: String? = null): TensorBuffer = TODO()
 
   @JvmOverloads
   fun run(inputs: List<TensorBuffer>, signatureIndex: Int = 0): List<TensorBuffer> = TODO()
@@ -154,6 +206,11 @@ class CompiledModel private constructor(handle: Long) : JniHandle(handle) {
     TODO()
 
   companion object {
+    /** The caller keeps [model] (LiteRT does not close it with the compiled model). */
+    @JvmStatic @JvmOverloads
+    fun create(model: Model, options: Options = Options.CPU,
+               optionalEnv: Environment? = null): CompiledModel = TODO()
+
     @JvmStatic @JvmOverloads
     fun create(assetManager: AssetManager, assetName: String, options: Options = Options.CPU,
                optionalEnv: Environment? = null): CompiledModel = TODO()
