@@ -1,6 +1,6 @@
 """End-to-end video throughput of stdc-predict against the model alone, side by side (not a test).
 
-Makes a 2048x1024 street-scene video (mp4v; pip's OpenCV has no H.264 encoder) once, then for
+Makes a 2048x1024 (``--size``) street-scene video (mp4v; pip's OpenCV has no H.264 encoder) once, then for
 each model: the model alone (its prepared input, ``--repeats`` calls, same runtime options),
 the streaming pipeline (``stdc_tf.inference.predict``: decode, resize, model, class map,
 overlay, encode) and a plain sequential loop of the same steps, all in this one run. Prints
@@ -20,25 +20,30 @@ import time
 from pathlib import Path
 
 from stdc_tf import cli
+from stdc_tf.errors import ConfigError
 
 SIZE = (1024, 2048)
 
 
 def build_parser():
     p = cli.parser(__doc__)
-    p.add_argument("--model", type=Path, action="append", required=True, help="artifact (repeatable)")
+    p.add_argument("--model", type=Path, action="append", default=[], help="artifact (repeatable)")
     p.add_argument("--frames", type=cli.positive_int, default=300, help="video frames (default: 300)")
     p.add_argument("--threads", type=cli.positive_int, nargs="+", default=[1],
                    help="inference threads, each timed (default: 1)")
     p.add_argument("--repeats", type=cli.positive_int, default=30, help="model-only calls (default: 30)")
     p.add_argument("--work", type=Path, default=Path("runs/benchmark_predict"), help="video and outputs")
     p.add_argument("--rss", action="store_true", help="peak RSS of 100 vs 1000 frames (fresh processes)")
+    p.add_argument("--size", type=cli.input_size, default=SIZE, metavar="HxW",
+                   help="video frame size (default: 1024x2048)")
+    p.add_argument("--video-only", action="store_true",
+                   help="only make the video (WORK/pan_FRAMES.mp4), e.g. to try stdc-predict on one")
     p.add_argument("--sequential", action=__import__("argparse").BooleanOptionalAction, default=True,
                    help="also time a plain sequential loop (default: on)")
     return p
 
 
-def make_video(path: Path, frames: int) -> Path:
+def make_video(path: Path, frames: int, size: tuple[int, int] = SIZE) -> Path:
     """A camera panning over street scenes, with sensor noise (so encoding costs what a real
     video's does); reused when it exists with the right frame count."""
     import cv2
@@ -48,14 +53,15 @@ def make_video(path: Path, frames: int) -> Path:
 
     if path.is_file() and int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT)) == frames:
         return path
-    h, w = SIZE
-    scenes = [render_scene((7, i), h, w + 512)[0] for i in range(3)]
+    h, w = size
+    pan = w // 4
+    scenes = [render_scene((7, i), h, w + pan)[0] for i in range(3)]
     rng = np.random.default_rng(0)
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (w, h))
     for i in range(frames):
         scene = scenes[(i // 100) % len(scenes)]
-        x = (i * 5) % 512
+        x = (i * max(1, pan // 100)) % pan
         frame = scene[:, x:x + w].astype(np.int16) + rng.integers(-6, 7, (h, w, 1), dtype=np.int16)
         writer.write(cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
     writer.release()
@@ -91,13 +97,15 @@ def sequential(model: Path, threads: int, video: Path, out: Path) -> float:
     stages = _Stages(predictor, None, None)
     style = Style(artifact_classes(predictor, None, None)[0], kinds=("overlay",))
     capture = cv2.VideoCapture(str(video))
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30, (SIZE[1], SIZE[0]))
+    writer = None
     count, started = 0, None
     while True:
         ok, frame = capture.read()
         if not ok:
             break
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        if writer is None:
+            writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 30, rgb.shape[1::-1])
         classes = stages.classes(stages.run(stages.prepare(rgb))[0], rgb.shape[:2])
         writer.write(cv2.cvtColor(pictures(rgb, classes, style, ("overlay",))["overlay"], cv2.COLOR_RGB2BGR))
         count += 1
@@ -118,6 +126,12 @@ def peak_rss_mb(model: Path, video: Path, frames: int, out: Path, threads: int) 
 
 
 def run(args) -> int:
+    video = make_video(args.work / f"pan_{args.frames}.mp4", args.frames, args.size)
+    if args.video_only:
+        print(f"wrote {video} ({args.frames} frames, {args.size[1]}x{args.size[0]}, mp4v)")
+        return 0
+    if not args.model:
+        raise ConfigError("--model is required (or --video-only)")
     cli.import_tensorflow()
     from stdc_tf.inference import predict
     from stdc_tf.profiling.environment import isa_line, library_versions
@@ -125,8 +139,7 @@ def run(args) -> int:
     versions = library_versions()
     print(f"machine: {isa_line()}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    video = make_video(args.work / f"pan_{args.frames}.mp4", args.frames)
-    print(f"video: {video} ({args.frames} frames, {SIZE[1]}x{SIZE[0]}, mp4v)")
+    print(f"video: {video} ({args.frames} frames, {args.size[1]}x{args.size[0]}, mp4v)")
     rows = []
     for model in args.model:
         for threads in args.threads:
@@ -148,7 +161,7 @@ def run(args) -> int:
         print(f"| {name} | {threads} | {alone:.2f} | {e2e:.2f} | {e2e / alone:.2f}x | {seq_cells} | {stages} |")
     if args.rss:
         model, threads = args.model[0], args.threads[0]
-        long_video = make_video(args.work / "pan_1000.mp4", 1000)
+        long_video = make_video(args.work / "pan_1000.mp4", 1000, args.size)
         small = peak_rss_mb(model, long_video, 100, args.work / "rss100", threads)
         large = peak_rss_mb(model, long_video, 1000, args.work / "rss1000", threads)
         print(f"\npeak RSS ({model.name}, {threads} thread(s)): 100 frames {small:.0f} MB, 1000 frames "

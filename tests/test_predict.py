@@ -254,7 +254,7 @@ def test_cli_segments_a_folder_piped_as_a_plain_log(color_keras, tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout + proc.stderr
     assert "\r" not in text and "\x1b" not in text
-    assert "predict: 3/3 frame (100%)" in proc.stderr
+    assert "predict: 3/3 frames (100%)" in proc.stderr
     rows = [line.split()[0] for line in proc.stdout.splitlines()]
     assert rows[:8] == ["stage", "decode", "preprocess", "model", "postprocess", "encode", "wall", "end-to-end"]
     record = json.loads((tmp_path / "out" / "predictions.json").read_text())

@@ -331,7 +331,7 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
     total = None if any(i.live for i in inputs) else sum(1 if i.kind == "image" else _declared(i) for i in inputs)
     if max_frames is not None and total is not None:
         total = min(total, max_frames * len(inputs))
-    bar = Progress(total or None, "predict", "frame", enabled=progress)
+    bar = Progress(total or None, "predict", "frames", enabled=progress)
     writer = _Writer(output, classes_for, opacity, ids, (image_kinds, video_kinds), video_codec, show, bar)
     stages = _Stages(predictor, scale, tuple(input_size) if input_size else None)
     log.info("segmenting %d input(s) with %s (%s)%s", len(inputs), predictor.path or "the model", predictor.name,
@@ -412,8 +412,10 @@ def format_timings(record: dict[str, Any]) -> str:
     rows += [f"{stage:<12} {ms[stage]:>9.1f}" for stage in (*STAGES, "wall") if ms.get(stage) is not None]
     e2e, model = timing["fps_end_to_end"], timing["fps_model_only"]
     if e2e and model:
-        rows.append(f"end-to-end {e2e:.2f} FPS, model only {model:.2f} FPS ({e2e / model:.2f}x), "
-                    f"over {timing['steady_frames']} frames after the first")
+        steady, frames = timing["steady_frames"], timing["frames"]
+        span = f"over the {steady} frames after the first" if steady < frames else \
+            f"over {frames} frame(s), the first included (too few to leave it out)"
+        rows.append(f"end-to-end {e2e:.2f} FPS, model only {model:.2f} FPS ({e2e / model:.2f}x), {span}")
     first = timing.get("first_frame")
     if first:
         rows.append(f"model load {record['artifact']['load_s']:.2f} s; first frame: model {first['model']:.0f} ms "

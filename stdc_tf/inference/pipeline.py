@@ -162,8 +162,9 @@ def _frames_of(item: Input, strict: bool, max_frames: int | None, notes: Callabl
                 raise
             notes(f"skipped {item.location}: {str(e).replace(str(item.location), '').strip(' :')}")
             return
+        frame = Frame(item, 0, image, times={"decode": time.perf_counter() - started})
         yield Start(item, None)
-        yield Frame(item, 0, image, times={"decode": time.perf_counter() - started})
+        yield frame
         yield End(item, 1)
         return
     try:
