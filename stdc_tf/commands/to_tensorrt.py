@@ -118,7 +118,9 @@ def _onnx_engine(args: argparse.Namespace, workspace: int) -> Any:
 def _tftrt(args: argparse.Namespace, workspace: int) -> Any:
     if not args.input_size:
         raise ConfigError("--engine tftrt needs --input-size HxW (the shapes its engines are built for)")
-    cli.import_tensorflow()
+    from stdc_tf.runtime.devices import configure_tensorflow_gpu
+
+    cli.import_tensorflow(configure_tensorflow_gpu)   # TF-TRT builds inside TensorFlow's process
     from stdc_tf.export.tftrt import export_tftrt, require_tftrt
     from stdc_tf.quantization.trained import load_trained_model
 
