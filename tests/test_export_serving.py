@@ -221,3 +221,11 @@ def test_onnx_cli_exports_a_fine_tuned_qat_model_with_its_defaults(scheme, color
                          r"100\.000 %, max logit difference \S+ \((\S+) relative\)", check)
     assert found and float(found[1]) > 1e-3, check   # 10x the float tolerance, which used to refuse it
     assert output.is_file()
+
+
+def test_onnx_help_examples_keep_their_line_breaks():
+    from stdc_tf.commands.to_onnx import build_parser
+
+    help_text = build_parser().format_help()
+    assert ("stdc1_seg50_int8.onnx \\\n      --input-size 512x1024 --deploy --precision int8 --dataset cityscapes"
+            in help_text), help_text
