@@ -18,7 +18,8 @@ Every step is a subprocess of the repository's command lines: it is logged, its 
 duration and last output line recorded, and the run goes on whatever it returned. One JSON
 (``--output``) holds every step, every figure (engine sidecars, profiler reports), the GPU, the
 driver and the package versions. Without a GPU (``--dry-run``, or simply no NVIDIA driver) the
-GPU steps fail in one line each and the JSON is still written; the tests run it so.
+GPU steps fail in one line each and the JSON is still written; the tests run it so, the QAT
+fine-tune, its ONNX and the TensorRT rules check included.
 
     python benchmarks/gpu_acceptance.py --install --output gpu_acceptance.json
     python benchmarks/gpu_acceptance.py --dry-run --input-size 64x128 --output /tmp/acc.json
@@ -192,12 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                             "--input-size", size, *check])
     run.step("onnx_deploy", [py, "convert/to_onnx.py", "--model", str(float_model), "--output",
                              str(onnx["deploy"]), "--input-size", size, "--deploy", *check])
+    # a dry run's models have seen a few steps: near-tied logits, so rounding flips more pixels
+    # than the 98 % a trained QAT model is held to (to_onnx's default, kept for the real run)
+    loose = ["--min-agreement", "0.5"] if args.dry_run else []
     run.step("onnx_qat", [py, "convert/to_onnx.py", "--model", str(qat_model), "--output", str(onnx["qat"]),
-                          "--input-size", size, *check])
-    run.step("tensorrt_rules_qat", [py, "-c", "import sys; from stdc_tf.export.tensorrt_rules import "
-                                    "check_tensorrt_onnx, qdq_summary; check_tensorrt_onnx(sys.argv[1]); "
-                                    "print('TensorRT 10 import rules: ok', qdq_summary(sys.argv[1]))",
-                                    str(onnx["qat"])])
+                          "--input-size", size, *check, *loose])
+    run.step("tensorrt_rules_qat", [py, "convert/to_tensorrt.py", "--check-rules", "--model", str(onnx["qat"])])
     engines = {"fp16": (onnx["deploy"], ["--precision", "fp16"]),
                "int8": (onnx["deploy"], ["--precision", "int8", "--dataset", "synthetic", "--data-root", str(data),
                                          "--calib-images", str(args.calib_images)]),

@@ -6,11 +6,13 @@ normalization moved inside the graph is the one the data pipeline uses: it score
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -177,3 +179,53 @@ def test_onnx_cli_prints_the_parity_and_fails_above_the_tolerance(tmp_path):
     assert (tmp_path / "color.onnx").is_file()
     result = run_cli(*args, "--opset", "13")
     assert result.returncode == 2 and "--opset must be >= 17" in result.stderr
+
+
+def fine_tuned_qat(scheme: str, data, path: Path) -> Path:
+    """A small conv-BN-ReLU-conv net, quantization-aware in ``scheme``, after 4 Adam steps on the
+    colour images (ranges trained, logits off the float ones by fake-quant rounding)."""
+    import tf_keras
+
+    from stdc_tf.quantization.qat import quantize, save_qat
+
+    tf_keras.utils.set_random_seed(0)
+    inputs = tf_keras.Input((32, 48, 3))
+    x = tf_keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+    x = tf_keras.layers.ReLU()(tf_keras.layers.BatchNormalization()(x))
+    qat = quantize(tf_keras.Model(inputs, tf_keras.layers.Conv2D(3, 1)(x)), scheme)
+    images = normalize(np.stack([cv2.imread(str(s.image))[..., ::-1] for s in data.samples]).astype(np.float32))
+    labels = np.stack([cv2.imread(str(s.label), cv2.IMREAD_GRAYSCALE) for s in data.samples]).astype(np.int32)
+    qat.compile(tf_keras.optimizers.Adam(1e-2), tf_keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=255))
+    qat.fit(images, labels, batch_size=2, epochs=2, verbose=0)
+    return save_qat(qat, path)
+
+
+@pytest.mark.parametrize("scheme", ["tensorrt", pytest.param("litert", marks=pytest.mark.slow)])
+def test_onnx_cli_exports_a_fine_tuned_qat_model_with_its_defaults(scheme, color_data, tmp_path, capsys):
+    """Issue 23: a QAT file is judged by class agreement alone (its logits differ by rounding far
+    more than the float tolerance), and an explicit --min-agreement 0 means 0."""
+    from stdc_tf.commands.to_onnx import main
+
+    model = fine_tuned_qat(scheme, color_data, tmp_path / "qat.h5")
+    root = str(color_data.samples[0].image.parents[1])
+    output = tmp_path / "qat.onnx"
+    args = ["--model", str(model), "--output", str(output), "--dataset", "folder", "--data-root", root,
+            "--check-images", "4"]
+    assert main([*args, "--tolerance", "1e-4"]) == 2   # float models only: a usage error
+    assert main([*args, "--min-agreement", "1.5"]) == 2
+    assert "--tolerance is for float models" in capsys.readouterr().err and not output.exists()
+    assert main(args) == 0
+    check = capsys.readouterr().out.strip().splitlines()[-1]
+    found = re.fullmatch(r"onnxruntime CPUExecutionProvider vs Keras on 4 images at 32x48: class agreement "
+                         r"100\.000 %, max logit difference \S+ \((\S+) relative\)", check)
+    assert found and float(found[1]) > 1e-3, check   # 10x the float tolerance, which used to refuse it
+    assert output.is_file()
+
+
+def test_onnx_help_examples_keep_their_line_breaks():
+    from stdc_tf.commands.to_onnx import build_parser
+
+    help_text = build_parser().format_help()
+    assert ("stdc1_seg50_int8.onnx \\\n      --input-size 512x1024 --deploy --precision int8 --dataset cityscapes"
+            in help_text), help_text

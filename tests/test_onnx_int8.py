@@ -140,3 +140,20 @@ def test_deployment_report_has_an_onnx_int8_row(stdc, synthetic, tmp_path):
     no_data = Artifact("onnx-int8")
     run_one(Context(stdc, model_path, tmp_path, synthetic["val"], None, settings), no_data, [])
     assert no_data.status == "skipped" and "calibration" in no_data.reason
+
+
+def test_tensorrt_refuses_the_onnxruntime_int8_file_naming_the_right_route(int8, tmp_path, capsys):
+    """Issue 23: uint8 asymmetric activations are for onnxruntime; both TensorRT routes say where
+    TensorRT int8 comes from, in one line, before looking for TensorRT."""
+    from stdc_tf.commands.to_tensorrt import main
+
+    for engine, output in (("onnx", "m.plan"), ("ort", "m_ctx.onnx")):
+        code = main(["--engine", engine, "--model", str(int8.path), "--output", str(tmp_path / output),
+                     "--precision", "int8"])
+        error = capsys.readouterr().err.strip().splitlines()
+        assert code == 1 and len(error) == 1, error
+        assert error[0].endswith(f"error: {int8.path} is onnxruntime's int8 ONNX (uint8 asymmetric activations, "
+                                 f"for onnxruntime only); for a TensorRT int8 engine build the float ONNX with "
+                                 f"--precision int8 --dataset ... (calibrated), or a QAT export "
+                                 f"(--qat-scheme tensorrt)"), error
+    assert list(tmp_path.iterdir()) == []

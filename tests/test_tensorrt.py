@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes.util
 import importlib.util
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,3 +191,57 @@ def test_calibration_batches_are_evaluation_images_spread_over_the_split(color_d
     np.testing.assert_array_equal(batches[1][0], batches[1][1])   # the last batch is padded
     with pytest.raises(ExportError, match="must be positive"):
         spread(color_data, 0)
+
+
+# ---- issue 23: GPU libraries loaded the documented way, TF32 stated and off ----
+
+def test_load_libraries_dlopens_each_library_and_leaves_out_what_does_not_load(tmp_path):
+    import ctypes.util
+    import shutil
+
+    from stdc_tf.runtime.devices import load_libraries
+
+    real = ctypes.util.find_library("z")
+    source = next(p for p in (Path("/lib/x86_64-linux-gnu") / real, Path("/usr/lib/x86_64-linux-gnu") / real)
+                  if p.is_file())
+    shutil.copy(source, tmp_path / "libnvfake.so.1")
+    (tmp_path / "libnvbroken.so.1").write_bytes(b"not an ELF file")
+    assert load_libraries(tmp_path) == ["libnvfake.so.1"]
+    assert load_libraries(tmp_path / "missing") == [] and load_libraries(None) == []
+
+
+def test_preload_on_a_cpu_machine_loads_nothing_and_turns_tf32_off(monkeypatch):
+    from stdc_tf.runtime import devices
+
+    monkeypatch.delenv(devices.TF32_OVERRIDE, raising=False)
+    devices.preload_gpu_libraries.cache_clear()
+    try:
+        assert devices.preload_gpu_libraries() == ()   # no tensorrt_libs, onnxruntime's CPU build
+        assert os.environ[devices.TF32_OVERRIDE] == "0" and devices.tf32_state() == "off"
+    finally:
+        devices.preload_gpu_libraries.cache_clear()
+    monkeypatch.setenv(devices.TF32_OVERRIDE, "1")
+    assert devices.tf32_state() == "on"
+
+
+def test_tf32_is_off_for_tensorflow_and_onnxruntime_cuda_and_stated(monkeypatch):
+    import tensorflow as tf
+
+    from stdc_tf.profiling.gpu import tf32
+    from stdc_tf.runtime import devices
+    from stdc_tf.runtime.onnx import _with_options
+    from stdc_tf.runtime.tensorflow import KerasPredictor
+
+    monkeypatch.setenv(devices.TF32_OVERRIDE, "0")
+    assert _with_options(["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]) == [
+        "TensorrtExecutionProvider", ("CUDAExecutionProvider", {"use_tf32": 0}), "CPUExecutionProvider"]
+    before = tf.config.experimental.tensor_float_32_execution_enabled()
+    try:
+        devices.configure_tensorflow_gpu(tf)
+        assert tf.config.experimental.tensor_float_32_execution_enabled() is False
+        inputs = tf.keras.Input((8, 8, 3))
+        assert tf32(KerasPredictor(tf.keras.Model(inputs, tf.keras.layers.Conv2D(2, 1)(inputs)))) == "off"
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(before)
+    monkeypatch.setenv(devices.TF32_OVERRIDE, "1")
+    assert _with_options(["CUDAExecutionProvider"]) == [("CUDAExecutionProvider", {"use_tf32": 1})]

@@ -14,7 +14,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 from stdc_tf.export import ExportError
 from stdc_tf.export.qdq import symmetric_int8_qdq
-from stdc_tf.export.tensorrt_rules import check_tensorrt_onnx, operator_table, qdq_summary, tensorrt_violations
+from stdc_tf.export.tensorrt_rules import (
+    check_tensorrt_onnx,
+    operator_table,
+    qdq_summary,
+    tensorrt_violations,
+    tensorrt_warnings,
+)
 
 C_IN, C_OUT = 3, 4
 
@@ -48,9 +54,13 @@ def qdq_conv(zero_dtype=np.int8, zero_value=0, opset=17, weight_axis=0, weight_s
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
-def run(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+def run(model: onnx.ModelProto, x: np.ndarray, name: str = "image") -> np.ndarray:
     return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(
-        None, {"image": x})[0]
+        None, {name: x})[0]
+
+
+def run_x(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    return run(model, x, "x")
 
 
 X = np.random.default_rng(1).standard_normal((2, C_IN, 8, 8)).astype(np.float32)
@@ -89,31 +99,134 @@ def test_per_channel_rules_scale_shape_axis_and_activations():
                for f in found), found
 
 
-def test_missing_zero_point_and_bad_scale():
+def test_missing_zero_point_means_int8_and_a_bad_scale_is_refused():
     model = qdq_conv()
-    model.graph.node[0].input.pop()   # no zero point: ONNX means UINT8
+    model.graph.node[0].input.pop()   # onnxOpImporters.cpp: no zero point, TensorRT defaults to INT8
+    model.graph.node[1].input.pop()
+    assert tensorrt_violations(model) == []
     scale = model.graph.initializer[0]
     scale.CopyFrom(numpy_helper.from_array(np.array(0.0, np.float32), "a_scale"))
-    found = tensorrt_violations(model)
-    assert "node 'in_q' (QuantizeLinear): no zero point (ONNX then means UINT8); TensorRT needs an INT8 " \
-           "zero point 0" in found
-    assert "node 'in_dq' (DequantizeLinear): scale has zero, negative or non-finite values" in found
+    assert tensorrt_violations(model) == [
+        "node 'in_q' (QuantizeLinear): scale has zero, negative or non-finite values",
+        "node 'in_dq' (DequantizeLinear): scale has zero, negative or non-finite values"]
 
 
-def test_opset_operators_domains_and_resize_modes():
-    assert tensorrt_violations(qdq_conv(opset=21)) == ["model: ONNX opset 21 is outside TensorRT 10's range 9..20"]
-    assert tensorrt_violations(qdq_conv(opset=13)) == []
+def test_scale_and_zero_point_are_compared_by_element_count_not_shape():
+    model = qdq_conv()   # 0-D scale; make the zero point a 1-D scalar: TensorRT takes it
+    model.graph.initializer[1].CopyFrom(numpy_helper.from_array(np.zeros(1, np.int8), "a_zero"))
+    assert tensorrt_violations(model) == []
+    assert run(model, X).shape == (2, C_OUT, 8, 8)
+    model.graph.initializer[1].CopyFrom(numpy_helper.from_array(np.zeros(2, np.int8), "a_zero"))
+    assert tensorrt_violations(model) == [
+        "node 'in_q' (QuantizeLinear): zero point has 2 values and scale 1",
+        "node 'in_dq' (DequantizeLinear): zero point has 2 values and scale 1"]
+
+
+def test_a_size_one_scale_of_any_rank_is_per_tensor_and_a_multi_dim_one_blocks():
+    model = qdq_conv()
+    model.graph.initializer[3].CopyFrom(numpy_helper.from_array(np.full((1, 1, 1, 1), 0.01, np.float32), "w_scale"))
+    model.graph.initializer[4].CopyFrom(numpy_helper.from_array(np.zeros((1, 1, 1, 1), np.int8), "w_zero"))
+    assert tensorrt_violations(model) == []
+    model.graph.initializer[3].CopyFrom(numpy_helper.from_array(np.full((C_OUT, 1, 1, 1), 0.01, np.float32),
+                                                                "w_scale"))
+    model.graph.initializer[4].CopyFrom(numpy_helper.from_array(np.zeros((C_OUT, 1, 1, 1), np.int8), "w_zero"))
+    assert tensorrt_violations(model) == [
+        "node 'w_dq' (DequantizeLinear): block scale (4, 1, 1, 1) of a (4, 3, 3, 3) weight blocks more than "
+        "one dimension; TensorRT takes a single blocking dimension"]
+
+
+def weight_graph(op: str, weight: np.ndarray, nodes: list, inits: list, x_shape: list, y_shape: list,
+                 opset: int = 17) -> onnx.ModelProto:
+    """x → ``op``(x, w) where w comes out of ``nodes`` (Q/DQ of ``weight``)."""
+    graph = helper.make_graph(
+        [*nodes, helper.make_node(op, ["x", "w"], ["y"], name="op")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+        [numpy_helper.from_array(weight, "w_src"), *inits])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def test_a_float_weight_quantized_by_its_own_q_dq_pair_is_a_weight_not_an_activation():
+    """pytorch-quantization/ModelOpt write float weight → QuantizeLinear → DequantizeLinear."""
+    w = np.random.default_rng(2).standard_normal((C_OUT, C_IN, 1, 1)).astype(np.float32)
+    scale = numpy_helper.from_array(np.abs(w).reshape(C_OUT, -1).max(axis=1) / 127, "s")
+    zero = numpy_helper.from_array(np.zeros(C_OUT, np.int8), "z")
+    nodes = [helper.make_node("QuantizeLinear", ["w_src", "s", "z"], ["wq"], name="w_q", axis=0),
+             helper.make_node("DequantizeLinear", ["wq", "s", "z"], ["w"], name="w_dq", axis=0)]
+    model = weight_graph("Conv", w, nodes, [scale, zero], ["batch", C_IN, 8, 8], ["batch", C_OUT, 8, 8])
+    onnx.checker.check_model(model)
+    assert tensorrt_violations(model) == []
+    assert run_x(model, X).shape == (2, C_OUT, 8, 8)
+    nodes[1] = helper.make_node("DequantizeLinear", ["wq", "s", "z"], ["w"], name="w_dq", axis=1)
+    scale_in = numpy_helper.from_array(np.full(C_IN, 0.01, np.float32), "s")
+    zero_in = numpy_helper.from_array(np.zeros(C_IN, np.int8), "z")
+    nodes[0] = helper.make_node("QuantizeLinear", ["w_src", "s", "z"], ["wq"], name="w_q", axis=1)
+    assert tensorrt_violations(weight_graph("Conv", w, nodes, [scale_in, zero_in], ["batch", C_IN, 8, 8],
+                                            ["batch", C_OUT, 8, 8])) == [
+        "node 'w_dq' (DequantizeLinear): weight quantized along axis 1; TensorRT takes per-output-channel "
+        "weights along axis 0 for Conv"]
+
+
+def test_matmul_weights_are_quantized_along_their_output_channels_axis_1():
+    k, n = 6, C_OUT
+    w = np.random.default_rng(3).integers(-127, 128, (k, n)).astype(np.int8)
+
+    def model(axis: int) -> onnx.ModelProto:
+        size = w.shape[axis]
+        return weight_graph("MatMul", w, [helper.make_node("DequantizeLinear", ["w_src", "s", "z"], ["w"],
+                                                           name="w_dq", axis=axis)],
+                            [numpy_helper.from_array(np.full(size, 0.01, np.float32), "s"),
+                             numpy_helper.from_array(np.zeros(size, np.int8), "z")], ["batch", k], ["batch", n])
+    assert tensorrt_violations(model(1)) == []
+    assert run_x(model(1), np.ones((2, k), np.float32)).shape == (2, n)
+    assert tensorrt_violations(model(0)) == [
+        "node 'w_dq' (DequantizeLinear): weight quantized along axis 0; TensorRT takes per-output-channel "
+        "weights along axis 1 for MatMul"]
+
+
+def test_block_quantized_int4_weights_pass_and_an_odd_int4_last_dimension_does_not():
+    k, n = 8, C_OUT
+
+    def model(columns: int) -> onnx.ModelProto:
+        w = numpy_helper.from_array(np.ones((k, columns), np.int8), "w_src")
+        int4 = helper.make_tensor("w_src", TensorProto.INT4, (k, columns), np.ones(k * columns, np.int8).tolist())
+        del w
+        dq = helper.make_node("DequantizeLinear", ["w_src", "s"], ["w"], name="w_dq", axis=0, block_size=k)
+        graph = helper.make_graph(
+            [dq, helper.make_node("MatMul", ["x", "w"], ["y"], name="op")], "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", k])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", columns])],
+            [int4, numpy_helper.from_array(np.full((1, columns), 0.5, np.float32), "s")])
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    blocked = model(n)
+    onnx.checker.check_model(blocked)
+    assert tensorrt_violations(blocked) == []
+    np.testing.assert_array_equal(run_x(blocked, np.ones((1, k), np.float32)), np.full((1, n), 4.0))
+    assert tensorrt_violations(model(3)) == [
+        "node 'w_dq' (DequantizeLinear): INT4 weight with an odd last dimension (8, 3)"]
+
+
+def test_opset_outside_9_to_20_is_a_warning_operators_domains_and_resize_modes():
+    assert tensorrt_violations(qdq_conv(opset=21)) == []   # ModelImporter.cpp only warns
+    assert tensorrt_warnings(qdq_conv(opset=21)) == [
+        "model: ONNX opset 21 is outside the range TensorRT 10's operators are documented for (9..20); "
+        "its parser only warns"]
+    assert tensorrt_warnings(qdq_conv(opset=13)) == [] and tensorrt_violations(qdq_conv(opset=13)) == []
     unique = helper.make_node("Unique", ["logits"], ["u"], name="uniq")
     custom = helper.make_node("MyPlugin", ["logits"], ["p"], name="plug", domain="com.example")
+    crop = helper.make_node("Resize", ["logits", "", "sizes"], ["r"], name="up",
+                            coordinate_transformation_mode="tf_crop_and_resize")
+    found = tensorrt_violations(qdq_conv(extra_nodes=[unique, crop], domain_ops=[custom]))
+    assert found == ["node 'uniq' (Unique): op not in TensorRT 10's supported ONNX operators",
+                     "node 'up' (Resize): coordinate_transformation_mode 'tf_crop_and_resize' is not one "
+                     "TensorRT 10 supports (half_pixel, pytorch_half_pixel, tf_half_pixel_for_nn, asymmetric, "
+                     "align_corners)",
+                     "node 'plug' (MyPlugin): op of domain 'com.example' needs a TensorRT plugin"]
     cubic = helper.make_node("Resize", ["logits", "", "sizes"], ["r"], name="up", mode="cubic")
-    model = qdq_conv(extra_nodes=[unique, cubic], domain_ops=[custom])
-    found = tensorrt_violations(model)
-    assert "node 'uniq' (Unique): op not in TensorRT 10's supported ONNX operators" in found
-    assert "node 'plug' (MyPlugin): op of domain 'com.example' needs a TensorRT plugin" in found
-    assert any(f.startswith("node 'up' (Resize): mode 'cubic' is not one TensorRT 10 supports") for f in found)
     nearest = helper.make_node("Resize", ["logits", "", "sizes"], ["r"], name="up", mode="nearest",
                                coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     assert tensorrt_violations(qdq_conv(extra_nodes=[nearest])) == []
+    assert tensorrt_violations(qdq_conv(extra_nodes=[cubic])) == []   # the importer maps it to kCUBIC
 
 
 def test_dynamic_dims_only_for_the_batch_unless_a_size_is_given():
@@ -134,8 +247,8 @@ def test_check_raises_one_line_listing_the_first_violations(tmp_path):
         check_tensorrt_onnx(path)
     message = str(err.value)
     assert "\n" not in message
-    assert message.startswith(f"{path}: 5 TensorRT 10 import rule violation(s): model: ONNX opset 21")
-    assert message.endswith("(+2 more)")
+    assert message.startswith(f"{path}: 4 TensorRT 10 import rule violation(s): node 'in_q' (QuantizeLinear)")
+    assert message.endswith("(+1 more)")
     with pytest.raises(FileNotFoundError, match="ONNX model not found"):
         tensorrt_violations(tmp_path / "missing.onnx")
     (tmp_path / "junk.onnx").write_bytes(b"\x00\xffnot a protobuf" * 10)
@@ -168,3 +281,20 @@ def test_operator_table_is_package_data_with_its_source():
                     "Shape", "Sigmoid", "Slice", "Transpose", "ArgMax"}
     assert used_by_stdc <= set(table["supported"])
     assert not set(table["supported"]) & set(table["unsupported"])
+
+
+def test_the_check_rules_command_prints_one_line_per_violation_and_exits_1(tmp_path):
+    """The documented command: no traceback, every violation on its own line, the opset warning
+    on stderr, exit 1; a file TensorRT takes: one ok line, exit 0."""
+    from conftest import run_cli
+
+    bad, good = tmp_path / "bad.onnx", tmp_path / "good.onnx"
+    bad.write_bytes(qdq_conv(zero_dtype=np.uint8, zero_value=127, opset=21).SerializeToString())
+    good.write_bytes(qdq_conv().SerializeToString())
+    done = run_cli("convert/to_tensorrt.py", "--check-rules", "--model", str(bad), timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines() == [*tensorrt_violations(bad),
+                                        f"{bad}: 4 TensorRT 10 import rule violation(s)"]
+    assert done.stderr.splitlines() == [f"warning: {tensorrt_warnings(bad)[0]}"]
+    done = run_cli("convert/to_tensorrt.py", "--check-rules", "--model", str(good), timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{good}: TensorRT 10 import rules: ok\n", "")

@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     cli.check_input(args.model)
     if args.qat_model is not None:
         cli.check_input(args.qat_model, "--qat-model")
-    cli.import_tensorflow()
+    from stdc_tf.runtime.devices import configure_tensorflow_gpu
+
+    cli.import_tensorflow(configure_tensorflow_gpu)   # TensorRT rows build in this process
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
     from stdc_tf.export.contract import deployment_size

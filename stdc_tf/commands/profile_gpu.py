@@ -53,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if args.warmup < 0 or args.runs < 1:
         raise ConfigError("--warmup must be >= 0 and --runs >= 1")
     if any(Path(m).suffix not in NO_TENSORFLOW for m in args.model):
-        cli.import_tensorflow()         # Keras and SavedModels run on TensorFlow
+        from stdc_tf.runtime.devices import configure_tensorflow_gpu
+
+        cli.import_tensorflow(configure_tensorflow_gpu)   # Keras/SavedModels: memory growth, TF32 off
     from stdc_tf.profiling.gpu import profile_gpu
     from stdc_tf.profiling.records import finish, format_table
 

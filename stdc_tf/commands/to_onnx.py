@@ -5,17 +5,20 @@ By default the ONNX graph is the model itself (normalized float input "image", l
 returns the uint8 class map "classes" (--deploy: both; what TensorRT engines and Triton serve).
 The check runs the file on onnxruntime's CPU provider and prints the largest logit difference
 relative to the logit range (a class-map file is checked on the logits before its ArgMax). The
-file is written under a temporary name and kept only when the check holds (--tolerance; QAT
-models: --min-agreement); --check-images 0 writes it unchecked. --precision int8 writes
+file is written under a temporary name and kept only when the check holds (float models:
+--tolerance; a QAT .h5, whose logits differ by rounding and BN folding: class agreement alone,
+--min-agreement); --check-images 0 writes it unchecked. --precision int8 writes
 onnxruntime's static int8 quantization of the float graph (QDQ, int8 per-channel weights, uint8
 activations), calibrated on --calibration-images images of the --dataset's --calibration-split;
-it is reported against Keras, not refused (--min-agreement sets a limit).
+it is reported against Keras, not refused (--min-agreement sets a limit). The int8 file is for
+onnxruntime (uint8 activations); TensorRT takes a QAT export or calibrates the float ONNX itself
+(convert/to_tensorrt.py --precision int8 --dataset ...).
 
 Examples:
   python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50.onnx --input-size 512x1024
   python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50_deploy.onnx \\
       --input-size 512x1024 --deploy --dataset cityscapes --data-root data/cityscapes
-  python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50_int8.onnx \
+  python convert/to_onnx.py --model stdc1_seg50.keras --output stdc1_seg50_int8.onnx \\
       --input-size 512x1024 --deploy --precision int8 --dataset cityscapes --data-root data/cityscapes
 """
 from __future__ import annotations
@@ -57,9 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = p.add_argument_group("parity check (onnxruntime CPU vs Keras)")
     check.add_argument("--check-images", type=int, default=4,
                        help="images to compare on (default: 4; 0 skips the check)")
-    check.add_argument("--tolerance", type=float, default=MAX_RELATIVE_LOGIT_DIFF,
+    check.add_argument("--tolerance", type=float,
                        help=f"float models: largest relative logit difference accepted "
-                            f"(default: {MAX_RELATIVE_LOGIT_DIFF:g})")
+                            f"(default: {MAX_RELATIVE_LOGIT_DIFF:g}; a QAT model is judged by "
+                            f"--min-agreement alone)")
     check.add_argument("--min-agreement", type=float,
                        help=f"QAT models: smallest class-map agreement accepted; their logits differ "
                             f"by rounding and BN folding (default: {MIN_QAT_CLASS_AGREEMENT:g}); "
@@ -80,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--dataset needs --data-root")
     if args.precision == "int8" and not (args.dataset and args.input_size):
         raise ConfigError("--precision int8 needs --dataset/--data-root to calibrate on and --input-size")
+    if args.min_agreement is not None and not 0 <= args.min_agreement <= 1:
+        raise ConfigError(f"--min-agreement must be within 0..1, got {args.min_agreement}")
+    if args.model.suffix == ".h5" and args.tolerance is not None:
+        raise ConfigError("--tolerance is for float models; a QAT .h5 is judged by class agreement "
+                          "alone (--min-agreement)")
     if args.calibration_images < 1:
         raise ConfigError(f"--calibration-images must be positive, got {args.calibration_images}")
     cli.check_output(args.output, ".onnx")
@@ -94,16 +103,14 @@ def run(args: argparse.Namespace) -> int:
     qat = args.model.suffix == ".h5"
     int8 = args.precision == "int8" and not qat
     calibration = load_dataset(args.dataset, args.data_root, args.calibration_split) if int8 else None
-    min_agreement = (args.min_agreement or MIN_QAT_CLASS_AGREEMENT) if qat else \
-        args.min_agreement if int8 else None
     spec = ExportSpec(args.input_size, "uint8" if args.uint8_input or args.deploy else "float",
                       "classes" if args.class_map or args.deploy else "logits",
                       "qat" if qat else args.precision, calibration=calibration,
                       calibration_steps=args.calibration_images,
                       check=load_dataset(args.dataset, args.data_root, args.split) if args.dataset else None,
                       check_images=args.check_images,
-                      max_relative_logit_diff=None if int8 else args.tolerance,
-                      min_class_agreement=min_agreement)
+                      # unset: the precision's own limits (export_onnx); an explicit 0 is 0
+                      max_relative_logit_diff=args.tolerance, min_class_agreement=args.min_agreement)
     print("\n".join(export_onnx(model, args.output, spec, opset=args.opset).lines()))
     return 0
 

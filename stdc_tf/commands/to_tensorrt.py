@@ -12,6 +12,11 @@
 --engine tftrt  .keras (or its serving SavedModel) -> TF-TRT SavedModel that TF Serving of the
                 same TensorFlow serves. Needs TensorFlow <= 2.17 built with TensorRT
                 (requirements-tensorrt.txt, its own environment) and a GPU.
+--check-rules  only check the .onnx against TensorRT 10's import rules (no GPU needed): one line
+                per violation, exit 1 if there is any (--input-size: the size a dynamic ONNX is
+                built for).
+onnxruntime's int8 ONNX (convert/to_onnx.py --precision int8) is for onnxruntime only and is
+refused: TensorRT int8 comes from the float ONNX (calibrated) or a QAT export.
 Engines are specific to the GPU and the TensorRT version that built them: build on the target.
 
 Examples:
@@ -21,6 +26,7 @@ Examples:
       --precision fp16 --batch 1,8
   python convert/to_tensorrt.py --model stdc1_seg50.onnx --output stdc1_seg50_int8.plan --precision int8 \\
       --batch 1,8 --dataset cityscapes --data-root data/cityscapes --split train --calib-images 256
+  python convert/to_tensorrt.py --check-rules --model stdc1_qat_qdq.onnx
   python convert/to_tensorrt.py --engine ort --model stdc1_seg50.onnx --output stdc1_seg50_trt_ctx.onnx
   python convert/to_tensorrt.py --engine tftrt --model stdc1_seg50.keras --output models/stdc1_trt/1 \\
       --input-size 512x1024 --precision fp16 --batch 1,4,8
@@ -46,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=ENGINES, default="onnx", help="the route (default: onnx)")
     p.add_argument("--model", required=True, type=Path,
                    help=".onnx file (engines onnx, ort); .keras file or serving SavedModel (tftrt)")
-    p.add_argument("--output", required=True, type=Path,
-                   help="engine file (onnx), .onnx file (ort) or SavedModel folder (tftrt)")
+    p.add_argument("--output", type=Path,
+                   help="engine file (onnx), .onnx file (ort) or SavedModel folder (tftrt); "
+                        "required unless --check-rules")
+    p.add_argument("--check-rules", action="store_true",
+                   help="only check the .onnx --model against TensorRT 10's import rules and print "
+                        "one line per violation (exit 1 if any)")
     p.add_argument("--precision", choices=PRECISIONS, default="fp16", help="(default: fp16)")
     p.add_argument("--batch", type=int_list, default=[1, 8], metavar="N,N",
                    help="batch sizes; the profile covers their min..max (default: 1,8)")
@@ -91,12 +101,11 @@ def _spec(args: argparse.Namespace, calibrates: bool, size: tuple[int, int] | No
 
 
 def _onnx_engine(args: argparse.Namespace, workspace: int) -> Any:
-    from stdc_tf.export.tensorrt import export_tensorrt, inspect_onnx, spatial_size
+    from stdc_tf.export.tensorrt import build_plan, export_tensorrt
     from stdc_tf.export.tensorrt_rules import check_tensorrt_onnx
     from stdc_tf.runtime.tensorrt import require_engine_runtime
 
-    source = inspect_onnx(args.model)
-    size = spatial_size(source, args.input_size)
+    source, size, _ = build_plan(args.model, args.precision, args.input_size, args.batch, args.opt_batch)
     check_tensorrt_onnx(args.model, size)   # TensorRT's import rules, before anything else
     spec = _spec(args, args.precision == "int8" and not source.explicit_quantization, size)
     require_engine_runtime("building a TensorRT engine")   # before calibrating for nothing
@@ -109,7 +118,9 @@ def _onnx_engine(args: argparse.Namespace, workspace: int) -> Any:
 def _tftrt(args: argparse.Namespace, workspace: int) -> Any:
     if not args.input_size:
         raise ConfigError("--engine tftrt needs --input-size HxW (the shapes its engines are built for)")
-    cli.import_tensorflow()
+    from stdc_tf.runtime.devices import configure_tensorflow_gpu
+
+    cli.import_tensorflow(configure_tensorflow_gpu)   # TF-TRT builds inside TensorFlow's process
     from stdc_tf.export.tftrt import export_tftrt, require_tftrt
     from stdc_tf.quantization.trained import load_trained_model
 
@@ -119,7 +130,28 @@ def _tftrt(args: argparse.Namespace, workspace: int) -> Any:
     return export_tftrt(model, args.output, spec, batch_sizes=args.batch, workspace_bytes=workspace)
 
 
+def _check_rules(args: argparse.Namespace) -> int:
+    """Every TensorRT 10 import rule the ONNX breaks, one line each; exit 1 if any."""
+    from stdc_tf.export.tensorrt_rules import tensorrt_violations, tensorrt_warnings
+
+    found = tensorrt_violations(args.model, args.input_size)
+    for line in tensorrt_warnings(args.model):
+        print(f"warning: {line}", file=sys.stderr)
+    for line in found:
+        print(line)
+    print(f"{args.model}: {len(found)} TensorRT 10 import rule violation(s)" if found
+          else f"{args.model}: TensorRT 10 import rules: ok")
+    return 1 if found else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.check_rules:
+        if args.model.suffix != ".onnx":
+            raise ConfigError(f"--check-rules takes an .onnx --model, got {args.model}")
+        cli.check_input(args.model)
+        return _check_rules(args)
+    if args.output is None:
+        raise ConfigError("--output is required (or --check-rules)")
     if args.dataset and not args.data_root:
         raise ConfigError("--dataset needs --data-root")
     if args.calib_images < 1 or args.calib_batch < 1 or args.workspace_gb <= 0:

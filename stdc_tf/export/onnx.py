@@ -22,7 +22,9 @@ Precision ``int8`` is onnxruntime's own static post-training quantization of the
 calibrated (min/max) on ``spec.calibration_steps`` images of ``spec.calibration`` taken like the
 LiteRT int8 file's (:func:`stdc_tf.export.calibration.calibration_batches`). onnxruntime's CPU
 provider fuses each DQ→op→Q group into an integer kernel (VNNI where the CPU has it): on x86 hosts
-it is the int8 file to compare LiteRT int8 with. It needs a fixed input size.
+it is the int8 file to compare LiteRT int8 with. It needs a fixed input size. It is for onnxruntime
+only: TensorRT refuses uint8 asymmetric activations, and ``to_tensorrt`` refuses the file naming
+the TensorRT int8 routes.
 
 The written file is checked on onnxruntime's CPU provider (the reference the GPU routes are
 compared against) against the Keras model; a class-map file is compared on the logits feeding
@@ -123,8 +125,10 @@ def export_onnx(model: Any, path: str | Path, spec: ExportSpec, *, opset: int = 
     result.ops = dict(Counter(node.op_type for node in proto.graph.node))
     refused = tensorrt_violations(proto, spec.input_size)
     if refused:   # a file for onnxruntime may still be fine; TensorRT would refuse it
+        hint = {"qat": " (train QAT with --qat-scheme tensorrt)",
+                "int8": " (this int8 file is for onnxruntime; TensorRT int8 calibrates the float ONNX)"}
         result.warnings.append(f"{len(refused)} TensorRT 10 import rule violation(s), e.g. {refused[0]}"
-                               + (" (train QAT with --qat-scheme tensorrt)" if spec.precision == "qat" else ""))
+                               + hint.get(spec.precision, ""))
     result.metadata = {p.key.removeprefix(METADATA_PREFIX): p.value for p in proto.metadata_props
                        if p.key.startswith(METADATA_PREFIX)}
     return result

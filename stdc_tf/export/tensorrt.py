@@ -236,11 +236,17 @@ def _tensor_spec(trt: Any, tensor: Any) -> dict[str, Any]:
             "shape": list(tensor.shape)}
 
 
-def _build_plan(onnx_path: Path, precision: str, input_size, batch_sizes, opt_batch):
-    """What both engine routes check first: the precision, the ONNX's input, the batch profile."""
+def build_plan(onnx_path: Path, precision: str, input_size, batch_sizes, opt_batch):
+    """What both engine routes check first: the precision, the ONNX (not onnxruntime's int8 file),
+    its input, the batch profile."""
     if precision not in PRECISIONS:
         raise ExportError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
     spec = inspect_onnx(onnx_path)
+    if spec.metadata.get("precision") == "int8":
+        raise ExportError(f"{onnx_path} is onnxruntime's int8 ONNX (uint8 asymmetric activations, for "
+                          f"onnxruntime only); for a TensorRT int8 engine build the float ONNX with "
+                          f"--precision int8 --dataset ... (calibrated), or a QAT export "
+                          f"(--qat-scheme tensorrt)")
     return spec, spatial_size(spec, input_size), batch_profile(batch_sizes, opt_batch)
 
 
@@ -275,7 +281,7 @@ def export_tensorrt(onnx_path: str | Path, engine_path: str | Path, spec: Export
     started = time.perf_counter()
     onnx_path, engine_path = Path(onnx_path), Path(engine_path)
     precision = spec.precision
-    source, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, spec.input_size,
+    source, (height, width), (low, opt, high) = build_plan(onnx_path, precision, spec.input_size,
                                                             batch_sizes, opt_batch)
     require_engine_runtime("building a TensorRT engine")
     import tensorrt as trt
@@ -346,7 +352,7 @@ def export_ort_tensorrt(onnx_path: str | Path, output: str | Path, spec: ExportS
     started = time.perf_counter()
     onnx_path, output = Path(onnx_path), Path(output)
     precision = spec.precision
-    source, (height, width), (low, opt, high) = _build_plan(onnx_path, precision, spec.input_size,
+    source, (height, width), (low, opt, high) = build_plan(onnx_path, precision, spec.input_size,
                                                             batch_sizes, opt_batch)
     if precision == "int8" and not source.explicit_quantization:
         raise ExportError("INT8 on the onnxruntime route needs an ONNX with QuantizeLinear/"

@@ -32,6 +32,7 @@ from stdc_tf.errors import ConfigError, StdcError, first_line
 from stdc_tf.profiling import environment, records
 from stdc_tf.profiling.timing import host_peak, time_runs
 from stdc_tf.runtime import ModelLoadError, Predictor, RunFn, load_predictor
+from stdc_tf.runtime.devices import tf32_state
 from stdc_tf.runtime.onnx import PROVIDERS
 
 log = logging.getLogger(__name__)
@@ -117,11 +118,26 @@ def profile_predictor(predictor: Predictor, *, batches: Sequence[int] = (1,), wa
     return entries
 
 
+def tf32(execution: Predictor) -> str:
+    """Whether this GPU execution's float32 convs/matmuls may run as TF32: a TensorRT engine of
+    this toolkit is built without it; TensorFlow says so itself; the rest follow
+    ``NVIDIA_TF32_OVERRIDE`` (:func:`~stdc_tf.runtime.devices.tf32_state`)."""
+    if execution.runtime == "tensorrt":
+        return "off"
+    if execution.runtime in ("keras", "saved_model", "tftrt"):
+        import tensorflow as tf
+
+        return "on" if tf.config.experimental.tensor_float_32_execution_enabled() else "off"
+    return tf32_state()
+
+
 def _time_region(execution: Predictor, model: str, images: np.ndarray, region: str, warmup: int,
                  runs: int) -> dict:
     batch = len(images)
     config = {**execution.options(), "device": execution.device, "region": region,
               "input_size": list(images.shape[1:3])}
+    if execution.device == "gpu":   # every fp32 GPU figure says whether it is IEEE float32
+        config["tf32"] = tf32(execution)
     name = f"{execution.name} [{execution.device}]"
     try:
         run = _region_run(region, execution, images)

@@ -16,7 +16,6 @@ def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
     (:func:`stdc_tf.quantization.qat.load_qat`). ``quantized`` (whether a conversion's precision
     is ``qat``) refuses the other kind in one line that says which precision the file is for."""
     from stdc_tf.models.io import load_keras
-    from stdc_tf.quantization.qat import load_qat
 
     path = Path(path)
     is_qat = path.suffix == ".h5"
@@ -25,7 +24,11 @@ def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
                           if is_qat else
                           f"{path} is a float .keras model: precision qat takes the QAT trainer's .h5 "
                           f"(a float model converts to int8 with calibration)")
-    return load_qat(path) if is_qat else load_keras(path)
+    if not is_qat:   # tfmot only for QAT files: the TF-TRT environment has no tfmot
+        return load_keras(path)
+    from stdc_tf.quantization.qat import load_qat
+
+    return load_qat(path)
 
 
 def kernel_similarity(qat_model: Any, float_model: Any) -> float | None:

@@ -24,7 +24,7 @@ from stdc_tf.runtime.base import (
     image_dims,
     infer_output_kind,
 )
-from stdc_tf.runtime.devices import process_gpu_memory_mb
+from stdc_tf.runtime.devices import preload_gpu_libraries, process_gpu_memory_mb, tf32_state
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider",
              "tensorrt": "TensorrtExecutionProvider"}
@@ -58,16 +58,25 @@ def _logits_graph(path: Path) -> tuple[bytes, str, int]:
     return model.SerializeToString(), name, axis
 
 
+def _with_options(providers: list[str]) -> list[Any]:
+    """The CUDA provider with TF32 as :func:`~stdc_tf.runtime.devices.tf32_state` says (the
+    TensorRT provider has no option for it: ``NVIDIA_TF32_OVERRIDE`` rules its builds)."""
+    cuda = {"use_tf32": int(tf32_state() == "on")}
+    return [(p, cuda) if p == "CUDAExecutionProvider" else p for p in providers]
+
+
 def _session(source: Any, provider: str, path: Path, threads: int | None = None) -> Any:
     """An InferenceSession on ``provider`` (and the providers below it), or why it cannot start."""
     import onnxruntime as ort
 
+    if provider != "cpu":
+        preload_gpu_libraries()
     available = ort.get_available_providers()
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     if provider == "auto":
-        return ort.InferenceSession(source, options, providers=[p for p in _ORDER if p in available])
+        return ort.InferenceSession(source, options, providers=_with_options([p for p in _ORDER if p in available]))
     wanted = PROVIDERS[provider]
     if wanted not in available:
         raise RuntimeUnavailable(f"onnxruntime {ort.__version__} has no {wanted} (available: "
@@ -75,7 +84,7 @@ def _session(source: Any, provider: str, path: Path, threads: int | None = None)
                                  f"CUDA/TensorRT for it")
     chain = [p for p in _ORDER if p in available]
     try:
-        session = ort.InferenceSession(source, options, providers=chain[chain.index(wanted):])
+        session = ort.InferenceSession(source, options, providers=_with_options(chain[chain.index(wanted):]))
     except Exception as e:  # onnxruntime raises its own types when a provider cannot start
         from stdc_tf.errors import first_line
 
@@ -129,8 +138,9 @@ class OnnxPredictor(Predictor):
         return f"onnxruntime {self._session.get_providers()[0]}{threads}"
 
     def options(self) -> dict[str, Any]:
+        gpu = {"tf32": tf32_state()} if self.device == "gpu" else {}
         return {"runtime": self.runtime, "provider": self._session.get_providers()[0],
-                "threads": self.threads}
+                "threads": self.threads, **gpu}
 
     def run_prepared(self, x: np.ndarray) -> np.ndarray:
         out = self._session.run([self._output_name], {self._input_name: x})[0]
@@ -176,6 +186,7 @@ def write_ep_context(onnx_path: Path, target: Path, tensorrt_options: dict[str, 
 
     from stdc_tf.runtime.tensorrt import TensorRTUnavailable, missing_gpu
 
+    preload_gpu_libraries()
     problems = [] if "TensorrtExecutionProvider" in ort.get_available_providers() else [
         f"onnxruntime {ort.__version__} has no TensorrtExecutionProvider (it has "
         f"{', '.join(ort.get_available_providers())}; install onnxruntime-gpu and TensorRT)"]
@@ -191,7 +202,8 @@ def write_ep_context(onnx_path: Path, target: Path, tensorrt_options: dict[str, 
                            ("ep.context_embed_mode", "1")):
             session_options.add_session_config_entry(key, value)
         ort.InferenceSession(str(onnx_path), session_options,
-                             providers=[("TensorrtExecutionProvider", options), "CUDAExecutionProvider"])
+                             providers=[("TensorrtExecutionProvider", options),
+                                        *_with_options(["CUDAExecutionProvider"])])
         if not context.is_file():
             raise ModelLoadError(f"onnxruntime {ort.__version__} wrote no EP-context model for {onnx_path}")
         shutil.copyfile(context, target)

@@ -27,7 +27,7 @@ import numpy as np
 from stdc_tf.atomic import atomic_output
 from stdc_tf.errors import first_line
 from stdc_tf.runtime.base import ModelIO, ModelLoadError, Predictor, RunFn, RuntimeUnavailable, infer_output_kind
-from stdc_tf.runtime.devices import process_gpu_memory_mb
+from stdc_tf.runtime.devices import preload_gpu_libraries, process_gpu_memory_mb
 from stdc_tf.runtime.tensorflow import SavedModelPredictor
 
 TFTRT_INSTALL = "the TF-TRT environment (pip install -r requirements-tensorrt.txt)"
@@ -56,23 +56,6 @@ def missing_gpu() -> str | None:
     return None
 
 
-def _preload_pip_tensorrt() -> None:
-    """Load the libraries of a pip-installed TensorRT (``tensorrt_libs``) into the process.
-
-    TensorFlow finds ``libnvinfer`` by name on the library path, where pip does not put it; a
-    library already loaded is found by its soname, so loading them first makes TF-TRT work
-    without ``LD_LIBRARY_PATH``.
-    """
-    spec = importlib.util.find_spec("tensorrt_libs")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    for lib in sorted(Path(list(spec.submodule_search_locations)[0]).glob("libnv*.so*")):
-        try:
-            ctypes.CDLL(str(lib), mode=ctypes.RTLD_GLOBAL)
-        except OSError:
-            pass   # reported below as TensorFlow not finding TensorRT
-
-
 def missing_tftrt() -> str | None:
     """Why TF-TRT cannot run in this process; ``None`` if it can.
 
@@ -87,7 +70,7 @@ def missing_tftrt() -> str | None:
         return f"TensorFlow {version} is built without TensorRT (TF-TRT ended with TF 2.17)"
     try:
         from tensorflow.python.compiler.tensorrt import trt_convert
-        _preload_pip_tensorrt()
+        preload_gpu_libraries()
         utils = trt_convert._pywrap_py_utils
         if not utils.is_tensorrt_enabled():
             linked = ".".join(map(str, utils.get_linked_tensorrt_version()))
@@ -103,6 +86,7 @@ def missing_tftrt() -> str | None:
 def missing_engine_runtime() -> list[str]:
     """What is missing to build or run TensorRT engines here (empty if nothing is)."""
     problems = []
+    preload_gpu_libraries()
     try:
         import tensorrt  # noqa: F401
     except ImportError as e:
@@ -277,6 +261,9 @@ class TensorRTPredictor(Predictor):
                           infer_output_kind(tuple(self._engine.get_tensor_shape(self._output)),
                                             self._outputs[self._output], False))
         self._context = self._engine.create_execution_context()
+        if self._context is None:   # TensorRT returns None (its log says why), e.g. out of GPU memory
+            raise ModelLoadError(f"TensorRT could not create an execution context for {path} (out of GPU "
+                                 f"memory? another runtime in this process may hold it)")
         self._stream = cuda_call(cudart.cudaStreamCreate())
         self._buffers: dict[str, DeviceBuffer] = {}
 
