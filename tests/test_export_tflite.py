@@ -14,9 +14,9 @@ from conftest import run_cli
 from stdc_tf.errors import ConfigError
 from stdc_tf.export import ExportError
 from stdc_tf.export.contract import ExportSpec
-from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
 from stdc_tf.export.metadata import METADATA_NAME, SCHEMA, MetadataError, read_metadata, write_metadata
 from stdc_tf.export.tflite import convert_tflite, export_tflite
+from stdc_tf.runtime.flatbuffer import float_ops_inside, read_graph
 
 SIZE = (64, 128)
 
@@ -125,6 +125,10 @@ def test_qat_model_converts_without_calibration_to_an_integer_graph(tmp_path):
     predictor = load_predictor(report.path)
     assert predictor.io.input_dtype == np.uint8 and predictor.io.input_quantization is None
     assert predictor.io.output_quantization is not None   # int8 logits, dequantized by the reader
+    compiled = load_predictor(report.path, api="compiled_model", threads=1)   # reads them from the file
+    assert compiled.io == predictor.io and compiled._interpreter is None      # (no second runtime)
+    x = np.random.default_rng(0).integers(0, 256, (1, *SIZE, 3), dtype=np.uint8)
+    np.testing.assert_allclose(compiled.predict(x), predictor.predict(x), atol=1e-6)
     assert report.metadata["output"]["dtype"] == "int8" and report.metadata["output"]["quantization"]
     assert report.check.class_agreement > 0.9   # int8 file vs the fake-quant Keras simulation
     with pytest.raises(ConfigError, match="quantization-aware"):
@@ -306,6 +310,10 @@ def test_cli_rejects_bad_options_with_one_line(tmp_path):
     assert result.returncode == 1 and "missing.keras" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m.tflite").exists()
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "m.keras"), "--input-size", "-128x256",
+                     "--output", str(tmp_path / "m.tflite"))   # a leading minus is a value, not an option
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1] == (
+        "to_tflite.py: error: argument --input-size: expected a positive size, got '-128x256'")
 
 
 def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_path):
