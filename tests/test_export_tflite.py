@@ -339,3 +339,44 @@ def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_pa
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines() == [
         f"error: {path} was exported for 19 classes (its metadata) but dataset 'color' has 3"]
+
+
+def test_int8_calibrates_on_the_calibration_split_and_only_on_it(tmp_path):
+    """`--calibration-split calib` with a white calibration split and a black evaluation split
+    (which the checks read): a float-input int8 file stores the calibrated range of its input,
+    the normalized images, in the QUANTIZE op after it. It must be white's range exactly,
+    [0, (1 - 0.406) / 0.225]; one black image in the calibration would pull its low end below 0,
+    and calibrating on the evaluation split would give [-2.118, 0]."""
+    import cv2
+
+    from conftest import COLOR_CLASSES, color_model
+
+    root, size = tmp_path / "data", (32, 48)
+    for split, value in (("calib", 255), ("val", 0)):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(root / "images" / split / f"{split}{i}.png"), np.full((*size, 3), value, np.uint8))
+            cv2.imwrite(str(root / "labels" / split / f"{split}{i}.png"), np.full(size, i, np.uint8))
+    (root / "classes.json").write_text(json.dumps({"classes": [
+        {"name": n, "color": c} for n, c in zip(COLOR_CLASSES, np.eye(3, dtype=int).tolist())]}))
+    color_model().save(tmp_path / "m.keras")
+    out = tmp_path / "m.tflite"
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "m.keras"), "--precision", "int8",
+                     "--io", "float", "--output-kind", "logits", "--input-size", "32x48", "--dataset", "folder",
+                     "--data-root", str(root), "--calibration-split", "calib", "--eval-split", "val",
+                     "--calibration-steps", "4", "--check-images", "2", "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    graph = read_graph(out)
+    quantize = next(op for op in graph.ops if op.name == "QUANTIZE" and op.inputs == graph.inputs)
+    scale, zero_point = _quantization(out.read_bytes(), quantize.outputs[0])
+    low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+    assert (low, high) == pytest.approx((0.0, (1 - 0.406) / 0.225), abs=scale)
+
+
+def _quantization(flatbuffer: bytes, tensor: int) -> tuple[float, int]:
+    """(scale, zero point) of one tensor of the main subgraph, from the flatbuffer schema."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    quant = schema.Model.GetRootAs(flatbuffer, 0).Subgraphs(0).Tensors(tensor).Quantization()
+    return float(quant.ScaleAsNumpy()[0]), int(quant.ZeroPointAsNumpy()[0])
