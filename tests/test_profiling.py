@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import jsonschema
 import pytest
@@ -10,6 +11,7 @@ from conftest import color_model, run_cli
 from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.gpu import REGIONS, profile_gpu
 from stdc_tf.profiling.stats import LATENCY_FIELDS, latency_stats, partial_stats, throughput
+from stdc_tf.profiling.timing import time_runs
 
 SIZE = (16, 24)
 
@@ -54,6 +56,32 @@ def test_latency_stats_are_the_whole_record_of_a_known_sample():
             latency_stats(bad)
     with pytest.raises(ValueError, match="unknown latency fields: p42"):
         partial_stats(p42=1.0)
+
+
+def test_time_runs_keeps_warmup_apart_and_times_with_the_device_clock_when_given():
+    """The protocol every profiler shares: the warm-up calls are kept apart (the first one is the
+    first inference), a device time a run returns is used as is, the host clock times a run that
+    returns None, and Python's garbage collector is off during the timed runs only."""
+    import gc
+
+    device_ms, gc_on = iter([40.0, 7.0, 5.0, 3.0, 4.0]), []
+
+    def run():
+        gc_on.append(gc.isenabled())
+        return next(device_ms)
+
+    timings = time_runs(run, warmup=2, runs=3)
+    assert (timings.first_ms, timings.warmup, timings.runs) == (40.0, [40.0, 7.0], [5.0, 3.0, 4.0])
+    assert gc_on == [True, True, False, False, False] and gc.isenabled()
+    assert timings.stats() == latency_stats([5.0, 3.0, 4.0])
+    assert timings.warmup_stats() == latency_stats([40.0, 7.0])
+    cold = time_runs(lambda: 2.0, warmup=0, runs=2)   # no warm-up: the first timed run is the first
+    assert (cold.first_ms, cold.warmup, cold.runs, cold.warmup_stats()) == (2.0, [], [2.0, 2.0], None)
+    host = time_runs(lambda: time.sleep(0.01), warmup=0, runs=2)
+    assert all(10.0 <= ms < 1000.0 for ms in host.runs)
+    for warmup, runs in ((0, 0), (-1, 1)):
+        with pytest.raises(ValueError, match="need runs >= 1 and warmup >= 0"):
+            time_runs(lambda: 1.0, warmup=warmup, runs=runs)
 
 
 def test_report_is_valid_against_its_schema(cpu_report):
