@@ -16,7 +16,7 @@ from stdc_tf.export import ExportError
 from stdc_tf.export.contract import ExportSpec
 from stdc_tf.export.metadata import METADATA_NAME, SCHEMA, MetadataError, read_metadata, write_metadata
 from stdc_tf.export.tflite import convert_tflite, export_tflite
-from stdc_tf.runtime.flatbuffer import float_ops_inside, read_graph
+from stdc_tf.runtime.flatbuffer import float_ops_inside, read_graph, tensor_detail
 
 SIZE = (64, 128)
 
@@ -369,14 +369,7 @@ def test_int8_calibrates_on_the_calibration_split_and_only_on_it(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     graph = read_graph(out)
     quantize = next(op for op in graph.ops if op.name == "QUANTIZE" and op.inputs == graph.inputs)
-    scale, zero_point = _quantization(out.read_bytes(), quantize.outputs[0])
+    scale, zero_point = tensor_detail(out, quantize.outputs[0])["quantization"]
     low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
     assert (low, high) == pytest.approx((0.0, (1 - 0.406) / 0.225), abs=scale)
 
-
-def _quantization(flatbuffer: bytes, tensor: int) -> tuple[float, int]:
-    """(scale, zero point) of one tensor of the main subgraph, from the flatbuffer schema."""
-    from ai_edge_litert import schema_py_generated as schema
-
-    quant = schema.Model.GetRootAs(flatbuffer, 0).Subgraphs(0).Tensors(tensor).Quantization()
-    return float(quant.ScaleAsNumpy()[0]), int(quant.ZeroPointAsNumpy()[0])
