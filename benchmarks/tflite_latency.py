@@ -169,7 +169,7 @@ def op_profile(flatbuffer: bytes, threads: int, runs: int) -> list[tuple[str, st
     from ai_edge_litert.interpreter import Interpreter
     from ai_edge_litert.tools import flatbuffer_utils
 
-    from stdc_tf.export.flatbuffer import read_graph
+    from stdc_tf.runtime.flatbuffer import read_graph
 
     names = [op.name for op in read_graph(flatbuffer).ops]
     model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))

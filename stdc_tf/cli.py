@@ -190,6 +190,20 @@ def parser(doc: str | None, prog: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+def attach_dash_values(argp: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``--input-size -128x256`` as ``--input-size=-128x256``: argparse reads a value that starts
+    with a minus and a digit (other than a plain number) as an option and answers "expected one
+    argument"; attached, the value reaches the option's type, which says what is wrong with it."""
+    takes_one = {s for a in argp._actions if a.nargs is None and a.option_strings for s in a.option_strings}
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in takes_one and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def _raise_terminated(signum: int, frame: Any) -> None:
     raise Terminated(f"terminated by signal {signum}")
 
@@ -202,7 +216,7 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
     :class:`StdcError`, ``OSError``, ``ValueError`` or ``ImportError`` → 1; Ctrl-C → 130 and
     SIGTERM → 143, each with one line. Anything else is a bug and keeps its traceback.
     """
-    args = argp.parse_args(argv)
+    args = argp.parse_args(attach_dash_values(argp, sys.argv[1:] if argv is None else argv))
     setup_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
     if not getattr(args, "verbose", False):
         silence_at_exit()   # LiteRT's teardown lines after the result

@@ -93,8 +93,8 @@ def test_scores_are_the_evaluators_own_for_the_written_files(run):
 
 
 def test_latency_size_and_ops_are_the_profilers_and_the_files_own(run):
-    from stdc_tf.export.flatbuffer import read_graph
     from stdc_tf.profiling.records import REPORT_SCHEMA
+    from stdc_tf.runtime.flatbuffer import read_graph
 
     entry_schema = REPORT_SCHEMA["properties"]["results"]["items"]
     for name in SCORED:
@@ -198,3 +198,17 @@ def test_sigint_in_the_first_stage_stops_with_130_and_keeps_the_report(tmp_path)
     assert text.rstrip().splitlines()[-1] == "interrupted" and "Traceback" not in text
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert {a["name"]: a["reason"] for a in report["artifacts"]}["fp32"] == "interrupted"
+
+
+def test_the_model_is_read_once_and_its_own_size_is_the_default(run, tmp_path, monkeypatch):
+    """Without --input-size the size comes from the model the report loads anyway: one read of
+    the .keras file for the size, the Keras row and every export."""
+    from stdc_tf.models import io
+
+    model, reads, read = run["data"].parent / "tiny.keras", [], io.load_keras
+    monkeypatch.setattr(io, "load_keras", lambda path, *a, **k: reads.append(path) or read(path, *a, **k))
+    assert main(["--model", str(model), "--data-root", str(run["data"]), "--include", "keras", "--threads", "1",
+                 "--warmup", "0", "--runs", "1", "--examples", "1", "--output", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    assert reads == [model]
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["model"]["input_size"] == list(SIZE)

@@ -14,9 +14,9 @@ from conftest import run_cli
 from stdc_tf.errors import ConfigError
 from stdc_tf.export import ExportError
 from stdc_tf.export.contract import ExportSpec
-from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
 from stdc_tf.export.metadata import METADATA_NAME, SCHEMA, MetadataError, read_metadata, write_metadata
 from stdc_tf.export.tflite import convert_tflite, export_tflite
+from stdc_tf.runtime.flatbuffer import float_ops_inside, read_graph, tensor_detail
 
 SIZE = (64, 128)
 
@@ -125,6 +125,10 @@ def test_qat_model_converts_without_calibration_to_an_integer_graph(tmp_path):
     predictor = load_predictor(report.path)
     assert predictor.io.input_dtype == np.uint8 and predictor.io.input_quantization is None
     assert predictor.io.output_quantization is not None   # int8 logits, dequantized by the reader
+    compiled = load_predictor(report.path, api="compiled_model", threads=1)   # reads them from the file
+    assert compiled.io == predictor.io and compiled._interpreter is None      # (no second runtime)
+    x = np.random.default_rng(0).integers(0, 256, (1, *SIZE, 3), dtype=np.uint8)
+    np.testing.assert_allclose(compiled.predict(x), predictor.predict(x), atol=1e-6)
     assert report.metadata["output"]["dtype"] == "int8" and report.metadata["output"]["quantization"]
     assert report.check.class_agreement > 0.9   # int8 file vs the fake-quant Keras simulation
     with pytest.raises(ConfigError, match="quantization-aware"):
@@ -306,6 +310,10 @@ def test_cli_rejects_bad_options_with_one_line(tmp_path):
     assert result.returncode == 1 and "missing.keras" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m.tflite").exists()
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "m.keras"), "--input-size", "-128x256",
+                     "--output", str(tmp_path / "m.tflite"))   # a leading minus is a value, not an option
+    assert result.returncode == 2 and result.stderr.strip().splitlines()[-1] == (
+        "to_tflite.py: error: argument --input-size: expected a positive size, got '-128x256'")
 
 
 def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_path):
@@ -331,3 +339,37 @@ def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_pa
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines() == [
         f"error: {path} was exported for 19 classes (its metadata) but dataset 'color' has 3"]
+
+
+def test_int8_calibrates_on_the_calibration_split_and_only_on_it(tmp_path):
+    """`--calibration-split calib` with a white calibration split and a black evaluation split
+    (which the checks read): a float-input int8 file stores the calibrated range of its input,
+    the normalized images, in the QUANTIZE op after it. It must be white's range exactly,
+    [0, (1 - 0.406) / 0.225]; one black image in the calibration would pull its low end below 0,
+    and calibrating on the evaluation split would give [-2.118, 0]."""
+    import cv2
+
+    from conftest import COLOR_CLASSES, color_model
+
+    root, size = tmp_path / "data", (32, 48)
+    for split, value in (("calib", 255), ("val", 0)):
+        (root / "images" / split).mkdir(parents=True)
+        (root / "labels" / split).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(root / "images" / split / f"{split}{i}.png"), np.full((*size, 3), value, np.uint8))
+            cv2.imwrite(str(root / "labels" / split / f"{split}{i}.png"), np.full(size, i, np.uint8))
+    (root / "classes.json").write_text(json.dumps({"classes": [
+        {"name": n, "color": c} for n, c in zip(COLOR_CLASSES, np.eye(3, dtype=int).tolist())]}))
+    color_model().save(tmp_path / "m.keras")
+    out = tmp_path / "m.tflite"
+    result = run_cli("convert/to_tflite.py", "--model", str(tmp_path / "m.keras"), "--precision", "int8",
+                     "--io", "float", "--output-kind", "logits", "--input-size", "32x48", "--dataset", "folder",
+                     "--data-root", str(root), "--calibration-split", "calib", "--eval-split", "val",
+                     "--calibration-steps", "4", "--check-images", "2", "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    graph = read_graph(out)
+    quantize = next(op for op in graph.ops if op.name == "QUANTIZE" and op.inputs == graph.inputs)
+    scale, zero_point = tensor_detail(out, quantize.outputs[0])["quantization"]
+    low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+    assert (low, high) == pytest.approx((0.0, (1 - 0.406) / 0.225), abs=scale)
+

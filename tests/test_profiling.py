@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import jsonschema
-import numpy as np
 import pytest
 
 from conftest import color_model, run_cli
 from stdc_tf.profiling import records as report_lib
 from stdc_tf.profiling.gpu import REGIONS, profile_gpu
-from stdc_tf.profiling.stats import latency_stats, throughput
+from stdc_tf.profiling.stats import LATENCY_FIELDS, latency_stats, partial_stats, throughput
+from stdc_tf.profiling.timing import time_runs
 
 SIZE = (16, 24)
 
@@ -37,16 +38,50 @@ def cpu_report(artifacts):
                        input_size=SIZE, providers=["cpu", "cuda"])
 
 
-def test_latency_stats_follow_numpy_percentiles():
-    samples = [5.0, 1.0, 4.0, 2.0, 3.0, 100.0]
-    stats = latency_stats(samples)
-    assert stats["count"] == 6 and stats["min"] == 1.0 and stats["max"] == 100.0
-    assert stats["mean"] == pytest.approx(np.mean(samples))
-    assert stats["p50"] == pytest.approx(3.5)
-    assert stats["p99"] == pytest.approx(np.percentile(samples, 99))
+def test_latency_stats_are_the_whole_record_of_a_known_sample():
+    """Population std (2, not the sample std 2.138) and numpy's linear-interpolation percentiles
+    (position (n-1)·q/100 of the sorted sample, as benchmark_model's), worked out by hand."""
+    record = latency_stats([5.0, 9.0, 2.0, 4.0, 7.0, 4.0, 5.0, 4.0])   # sorted: 2 4 4 4 5 5 7 9
+    assert record == pytest.approx({"count": 8, "mean": 5.0, "std": 2.0, "min": 2.0, "max": 9.0,
+                                    "p5": 2.7, "p50": 4.5, "p90": 7.6, "p95": 8.3, "p99": 8.86}, rel=1e-12)
+    assert type(record["count"]) is int and list(record) == list(LATENCY_FIELDS)
+    assert latency_stats([3.0]) == {"count": 1, "mean": 3.0, "std": 0.0, "min": 3.0, "max": 3.0,
+                                    "p5": 3.0, "p50": 3.0, "p90": 3.0, "p95": 3.0, "p99": 3.0}
+    assert partial_stats(count=4, mean=2.5) == {"count": 4, "mean": 2.5, "std": None, "min": None, "max": None,
+                                                "p5": None, "p50": None, "p90": None, "p95": None, "p99": None}
     assert throughput(4.0, batch=8) == {"fps": 250.0, "images_per_s": 2000.0}
-    with pytest.raises(ValueError):
-        latency_stats([])
+    assert throughput(None, batch=1) == throughput(0.0, batch=1) == {"fps": None, "images_per_s": None}
+    for bad in ([], [[1.0, 2.0]]):
+        with pytest.raises(ValueError, match="at least one sample"):
+            latency_stats(bad)
+    with pytest.raises(ValueError, match="unknown latency fields: p42"):
+        partial_stats(p42=1.0)
+
+
+def test_time_runs_keeps_warmup_apart_and_times_with_the_device_clock_when_given():
+    """The protocol every profiler shares: the warm-up calls are kept apart (the first one is the
+    first inference), a device time a run returns is used as is, the host clock times a run that
+    returns None, and Python's garbage collector is off during the timed runs only."""
+    import gc
+
+    device_ms, gc_on = iter([40.0, 7.0, 5.0, 3.0, 4.0]), []
+
+    def run():
+        gc_on.append(gc.isenabled())
+        return next(device_ms)
+
+    timings = time_runs(run, warmup=2, runs=3)
+    assert (timings.first_ms, timings.warmup, timings.runs) == (40.0, [40.0, 7.0], [5.0, 3.0, 4.0])
+    assert gc_on == [True, True, False, False, False] and gc.isenabled()
+    assert timings.stats() == latency_stats([5.0, 3.0, 4.0])
+    assert timings.warmup_stats() == latency_stats([40.0, 7.0])
+    cold = time_runs(lambda: 2.0, warmup=0, runs=2)   # no warm-up: the first timed run is the first
+    assert (cold.first_ms, cold.warmup, cold.runs, cold.warmup_stats()) == (2.0, [], [2.0, 2.0], None)
+    host = time_runs(lambda: time.sleep(0.01), warmup=0, runs=2)
+    assert all(10.0 <= ms < 1000.0 for ms in host.runs)
+    for warmup, runs in ((0, 0), (-1, 1)):
+        with pytest.raises(ValueError, match="need runs >= 1 and warmup >= 0"):
+            time_runs(lambda: 1.0, warmup=warmup, runs=runs)
 
 
 def test_report_is_valid_against_its_schema(cpu_report):

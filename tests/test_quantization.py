@@ -46,10 +46,10 @@ def test_qat_model_builds_converts_and_is_integer_inside(preset, tmp_path):
     import keras
 
     from stdc_tf.export.contract import ExportSpec
-    from stdc_tf.export.flatbuffer import float_ops_inside, read_graph
     from stdc_tf.export.tflite import convert_tflite
     from stdc_tf.quantization.bridge import to_tf_keras
     from stdc_tf.quantization.qat import is_quantization_aware, load_qat, quantize, save_qat
+    from stdc_tf.runtime.flatbuffer import float_ops_inside, read_graph
 
     keras.utils.set_random_seed(2)
     model = build_model(preset, num_classes=5, input_shape=(*SIZE, 3))

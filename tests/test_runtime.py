@@ -24,7 +24,7 @@ from stdc_tf.export.onnx import export_onnx
 from stdc_tf.export.saved_model import export_saved_model
 from stdc_tf.export.tflite import export_tflite
 from stdc_tf.models.preprocessing import normalize
-from stdc_tf.runtime import ModelIO, ModelLoadError, Predictor, base, load_predictor, register_predictor
+from stdc_tf.runtime import ModelIO, ModelLoadError, Predictor, load_predictor, register_predictor, registry
 
 
 def color_images(color_data, n: int = 3) -> np.ndarray:
@@ -153,7 +153,7 @@ class NpyScaledPredictor(NpyLinearPredictor):
 
 
 def test_registered_runtime_is_picked_and_later_kinds_come_first(color_data, tmp_path, monkeypatch):
-    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     np.save(tmp_path / "eye.npy", np.eye(3, dtype=np.float32))
     np.save(tmp_path / "scaled_eye.npy", 2 * np.eye(3, dtype=np.float32))
     register_predictor("npy", ".npy linear model", lambda p: p.suffix == ".npy", NpyLinearPredictor)

@@ -382,3 +382,34 @@ def test_head_lr_multiplier_scales_the_head_updates_only():
         else:
             np.testing.assert_allclose(ten, one, rtol=1e-4, atol=1e-7, err_msg=path)
     assert max(np.abs(u).max() for p, u in updates[1.0].items() if p in heads) > 1e-3
+
+
+def test_weight_decay_is_the_references_coupled_l2_on_conv_kernels_only():
+    """One SGD step from the same weights and batch with the default weight decay and with none:
+    the updates differ by exactly lr·5e-4·w (coupled L2, PyTorch's SGD; ×10 on the heads, whose
+    lr is 10×) on every conv/dense kernel and by nothing on BN γ/β or biases (the reference's
+    param groups, stdc-reference §4), so a changed factor or a changed set of variables shows."""
+    from stdc_tf.training.task import SegmentationTask
+
+    rng = np.random.default_rng(1)
+    images = tf.constant(rng.normal(size=(2, 64, 64, 3)).astype(np.float32))
+    labels = tf.constant(rng.integers(0, 5, (2, 64, 64)).astype(np.int32))
+    updates, start = {}, None
+    for decay in ({}, {"weight_decay": 0.0}):   # the default, then none
+        cfg = TrainConfig(optimizer="sgd", lr=0.5, momentum=0.9, warmup_iters=0, iterations=10, **decay)
+        task = SegmentationTask(cfg, num_classes=5, replicas=1)
+        start = start or [v.numpy() for v in task.model.weights]
+        task.model.set_weights(start)
+        before = {v.path: v.numpy() for v in task.groups["train"]}
+        task.train_step(images, labels)
+        updates[bool(decay)] = {v.path: v.numpy() - before[v.path] for v in task.groups["train"]}
+    heads = {v.path for v in task.groups["heads"]}
+    kernels = {p for p in before if p.endswith("kernel")}   # conv, depthwise and dense kernels
+    assert {"features.0.conv/kernel", "features.2.avd_layer.0/kernel", "conv_out.conv_out/kernel",
+            "ffm.conv1/kernel"} <= kernels
+    assert any(p.endswith(("gamma", "beta")) for p in before) and len(kernels) < len(before)
+    for path, w in before.items():
+        lr = 0.5 * (10 if path in heads else 1)
+        expected = -lr * 5e-4 * w if path in kernels else np.zeros_like(w)
+        np.testing.assert_allclose(updates[False][path] - updates[True][path], expected,
+                                   rtol=2e-2, atol=2e-3 * lr * 5e-4 * max(np.abs(w).max(), 1), err_msg=path)

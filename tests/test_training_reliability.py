@@ -158,30 +158,11 @@ def _wait_for_step(run: Path, proc: subprocess.Popen, deadline: float = 300) -> 
 @pytest.mark.slow
 @pytest.mark.parametrize("signum, status, word", [(signal.SIGINT, 130, "interrupted"),
                                                   (signal.SIGTERM, 143, "terminated")])
-def test_signal_saves_the_current_step_and_exits(tmp_path, signum, status, word):
-    import tensorflow as tf
-
-    cfg = tiny(tmp_path, iterations=10_000, checkpoint_every=1_000)
-    run = tmp_path / "run"
-    (run / "checkpoints").mkdir(parents=True)
-    proc = _start({**cfg, "checkpoint_every": 1})
-    _wait_for_step(run, proc)   # the first step is done; from here on a signal must save
-    time.sleep(1.0)
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == status, err[-2000:]
-    lines = [line for line in err.strip().splitlines() if line.strip()]
-    assert lines[-1].startswith(f"{word} at step ") and "checkpoint of step" in lines[-1], lines[-3:]
-    assert "Traceback" not in err
-    step = int(lines[-1].split(" at step ")[1].split(":")[0])
-    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step}")
-
-
-@pytest.mark.slow
-def test_sigterm_saves_the_current_step_when_no_interval_checkpoint_covers_it(tmp_path):
-    """With checkpoints every 1000 steps none exists when the signal arrives: the checkpoint of
-    the signal's step must be the handler's own save (an every-step interval would hide a
-    handler that saves nothing)."""
+def test_signal_saves_the_current_step_and_the_run_resumes_from_it(tmp_path, caplog, signum, status, word):
+    """Ctrl-C or SIGTERM with checkpoints every 1000 steps: none exists when the signal arrives,
+    so the checkpoint of the signal's step must be the handler's own save (an every-step
+    interval would hide a handler that saves nothing, or one that names an older checkpoint);
+    the same command then continues from exactly that step."""
     import tensorflow as tf
 
     cfg = tiny(tmp_path, iterations=10_000, checkpoint_every=1_000, eval_every=2)
@@ -193,14 +174,25 @@ def test_sigterm_saves_the_current_step_when_no_interval_checkpoint_covers_it(tm
         assert time.time() < end
         time.sleep(0.2)
     assert not list((run / "checkpoints").glob("ckpt-*.index"))
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 143, err[-2000:]
+    assert proc.returncode == status, err[-2000:]
+    assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("terminated at step "), last
+    assert last.startswith(f"{word} at step ") and "checkpoint of step" in last, last
     step = int(last.split(" at step ")[1].split(":")[0])
     assert 2 <= step < 1_000
-    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith(f"ckpt-{step}")
+    saved = run / "checkpoints" / f"ckpt-{step}"
+    assert last.endswith(f"checkpoint of step {step} saved to {saved}; run the same command to resume")
+    assert sorted(p.name for p in (run / "checkpoints").glob("ckpt-*.index")) == [f"ckpt-{step}.index"]
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")) == str(saved)
+
+    from stdc_tf.training.trainer import prepare
+
+    quickstart = load_config(path=ROOT / "configs" / "quickstart.yaml", **{**cfg, "iterations": step + 1})
+    with caplog.at_level("INFO", logger="stdc_tf"):   # the command's own configuration, one more step
+        assert prepare(quickstart, verbose=False).fit()["step"] == step + 1
+    assert f"resumed from {saved} at step {step}" in [r.getMessage() for r in caplog.records]
 
 
 # ---- bad samples ----

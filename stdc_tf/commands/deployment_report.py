@@ -96,14 +96,11 @@ def run(args: argparse.Namespace) -> int:
     cli.import_tensorflow(configure_tensorflow_gpu)   # TensorRT rows build in this process
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
-    from stdc_tf.export.contract import deployment_size
-    from stdc_tf.models.io import load_keras
 
-    size = args.input_size or deployment_size(load_keras(args.model), None, str(args.model))
     val = load_dataset(args.dataset, args.data_root, args.split)
     calibration = load_dataset(args.dataset, args.data_root, args.calibration_split) \
         if {"int8", "onnx-int8"} & set(args.include) else None
-    settings = ReportSettings(include=args.include, input_size=tuple(size), qat_model=args.qat_model,
+    settings = ReportSettings(include=args.include, input_size=args.input_size, qat_model=args.qat_model,
                               calibration_steps=args.calibration_steps, threads=args.threads,
                               batches=args.batches, warmup=args.warmup, runs=args.runs,
                               examples=args.examples, adb_binary=args.adb, serial=args.serial,

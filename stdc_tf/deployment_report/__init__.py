@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
     from tqdm import tqdm
 
     from stdc_tf.export.calibration import spread
+    from stdc_tf.export.contract import deployment_size
     from stdc_tf.models import num_classes
     from stdc_tf.models.io import load_keras
 
@@ -59,7 +61,8 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
     if {"int8", "onnx-int8"} & set(settings.include) and calibration is None:
         raise StdcError("the int8 and onnx-int8 artifacts calibrate on images: give a calibration split")
     model_path, root = Path(model_path), Path(output)
-    model = load_keras(model_path)
+    model = load_keras(model_path)   # once: the size, the Keras row and every export use it
+    settings = replace(settings, input_size=deployment_size(model, settings.input_size, str(model_path)))
     if num_classes(model) != val.info.num_classes:
         raise StdcError(f"{model_path} predicts {num_classes(model)} classes but dataset "
                         f"{val.info.name!r} has {val.info.num_classes}")

@@ -50,7 +50,7 @@ class ReportSettings:
     """What to build and how to measure it (the command line's options)."""
 
     include: Sequence[str] = ARTIFACTS
-    input_size: tuple[int, int] = (512, 1024)
+    input_size: tuple[int, int] | None = None   # None: the model's own (export.contract.deployment_size)
     qat_model: Path | None = None
     calibration_steps: int = DEFAULT_CALIBRATION_STEPS
     threads: Sequence[int] = (1, 4)          # LiteRT thread counts

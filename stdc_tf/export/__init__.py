@@ -6,7 +6,7 @@ what was written, its op summary, warnings, metadata, and how the written file �
 :func:`stdc_tf.runtime.load_predictor` — compared with its source. Writing is atomic.
 
 * :mod:`.tflite` — LiteRT fp32, fp16, dynamic, int8 (PTQ) and QAT files, with metadata
-  (:mod:`.metadata`) and the flatbuffer reader (:mod:`.flatbuffer`);
+  (:mod:`.metadata`), checked with the flatbuffer reader of :mod:`stdc_tf.runtime.flatbuffer`;
 * :mod:`.onnx` — ONNX through tf2onnx (QAT models as Q/DQ ONNX);
 * :mod:`.saved_model` — SavedModels for TF Serving (version folders) and TF-TRT;
 * :mod:`.tensorrt` — TensorRT engines from an ONNX (TensorRT's builder, or onnxruntime's

@@ -22,7 +22,7 @@ integer inside: CAST/QUANTIZE/DEQUANTIZE only at the edges (:func:`float_ops_ins
 :func:`export_tflite` follows the export contract (:mod:`stdc_tf.export.contract`): convert, check
 the graph (builtin ops only; int8/qat integer inside), write atomically, open the written file on
 LiteRT and compare it with the Keras model. What is inside a file is read by
-:mod:`stdc_tf.export.flatbuffer`.
+:mod:`stdc_tf.runtime.flatbuffer`.
 
 Conversion goes through a frozen concrete function (variables folded into constants): a
 SavedModel of a ``tf.Module`` wrapping a Keras 3 model loses the variables (NaN outputs), and
@@ -54,9 +54,9 @@ from stdc_tf.export.contract import (
     require_class_map_fits,
     require_matching_model,
 )
-from stdc_tf.export.flatbuffer import float_ops_inside, io_details, read_graph
 from stdc_tf.export.metadata import build_metadata, read_metadata, write_metadata
 from stdc_tf.native import DeferredSignals, deferred_signals, native_stderr
+from stdc_tf.runtime.flatbuffer import float_ops_inside, io_details, read_graph
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ would have to drop a Q/DQ there), none on resize/pool outputs that feed no such 
 logits. A tensor is quantized at the output of the layer producing it, which puts one Q/DQ in
 front of all its consumers (what tf2onnx writes for a fake-quant).
 
-Quantizers (what TensorRT's own QAT recipes use):
+Quantizers (what TensorRT's own QAT recipes use; defined with :class:`~stdc_tf.quantization.configs.TensorRTConfig`):
 
 * activations: ``MovingAverageQuantizer(8, per_axis=False, symmetric=True, narrow_range=False)``.
   tfmot's symmetric range is ``[-128/127 m, m]``, which tf2onnx writes as UINT8 Q/DQ with zero
@@ -31,6 +31,7 @@ import tensorflow_model_optimization as tfmot
 
 from stdc_tf.errors import ConfigError
 from stdc_tf.models.structure import inner_layer, layer_kind
+from stdc_tf.quantization.configs import TensorRTConfig, input_quantizer, scope
 
 SCHEMES = ("litert", "tensorrt")
 DEFAULT_SCHEME = "litert"
@@ -40,53 +41,6 @@ _WEIGHTS = {"Conv2D": ("kernel", True), "Dense": ("kernel", True),
             "DepthwiseConv2D": ("depthwise_kernel", False)}   # attribute, per-channel in training
 
 _q = tfmot.quantization.keras
-_QuantizeConfig = _q.QuantizeConfig
-
-
-def activation_quantizer() -> Any:
-    """Symmetric per-tensor 8-bit (zero point 0 after export)."""
-    return _q.quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=True,
-                                                narrow_range=False)
-
-
-def input_quantizer() -> Any:
-    """The image input's range: all values seen (like tfmot's default input layer, it starts
-    empty, min == max == 0, so an untrained model is recognisable), symmetric."""
-    return _q.quantizers.AllValuesQuantizer(num_bits=8, per_axis=False, symmetric=True, narrow_range=False)
-
-
-def weight_quantizer(per_axis: bool = True) -> Any:
-    """Symmetric [-127, 127] weights, per output channel where tfmot can."""
-    return _q.quantizers.LastValueQuantizer(num_bits=8, per_axis=per_axis, symmetric=True,
-                                            narrow_range=True)
-
-
-class TensorRTConfig(_QuantizeConfig):
-    """One layer of the ``tensorrt`` scheme: its weights (if any) and, where a consumer is a
-    Conv/Add/Concatenate/Multiply, its output; activation attributes are never quantized (the
-    STDC layers have none but the ARM/FFM sigmoids, whose output is handled as an output)."""
-
-    def __init__(self, weights: str | None = None, per_axis: bool = True, quantize_output: bool = False):
-        self.weights, self.per_axis, self.quantize_output = weights, per_axis, quantize_output
-
-    def get_weights_and_quantizers(self, layer):
-        return [(getattr(layer, self.weights), weight_quantizer(self.per_axis))] if self.weights else []
-
-    def set_quantize_weights(self, layer, quantize_weights):
-        if self.weights:
-            setattr(layer, self.weights, quantize_weights[0])
-
-    def get_activations_and_quantizers(self, layer):
-        return []
-
-    def set_quantize_activations(self, layer, quantize_activations):
-        pass
-
-    def get_output_quantizers(self, layer):
-        return [activation_quantizer()] if self.quantize_output else []
-
-    def get_config(self):
-        return {"weights": self.weights, "per_axis": self.per_axis, "quantize_output": self.quantize_output}
 
 
 def consumers(model: Any) -> dict[str, list[str]]:
@@ -175,8 +129,6 @@ def check_scheme(name: str) -> str:
 def quantize_tensorrt(model: Any) -> Any:
     """The ``tensorrt``-scheme QAT version of a float tf_keras model (weights kept)."""
     import tf_keras
-
-    from stdc_tf.quantization.configs import scope
 
     placement = tensorrt_placement(model)
 

@@ -6,22 +6,13 @@ threads), onnxruntime (``.onnx``: execution provider), a QAT ``.h5`` (tf_keras +
 SavedModel and a TensorRT engine. Sessions, interpreters and engines are created in this package
 and nowhere else; the evaluator, the profilers and the exporters' checks take a Predictor.
 
-Modules: ``base`` (the contract and the registry), ``tensorflow``, ``litert``, ``onnx``,
-``tensorrt`` (TF-TRT and engines, with their availability checks), ``devices`` (GPU memory).
+Modules: ``base`` (the contract), ``registry`` (the runtimes and :func:`load_predictor`),
+``tensorflow``, ``litert``, ``onnx``, ``tensorrt`` (TF-TRT and engines, with their availability
+checks), ``devices`` (GPU memory).
 A new runtime is one Predictor class and one :func:`register_predictor` line.
 """
-from stdc_tf.runtime.base import (
-    OUTPUT_KINDS,
-    ModelIO,
-    ModelLoadError,
-    Predictor,
-    PredictorKind,
-    RunFn,
-    RuntimeUnavailable,
-    load_predictor,
-    predictor_kinds,
-    register_predictor,
-)
+from stdc_tf.runtime.base import OUTPUT_KINDS, ModelIO, ModelLoadError, Predictor, RunFn, RuntimeUnavailable
+from stdc_tf.runtime.registry import PredictorKind, load_predictor, predictor_kinds, register_predictor
 from stdc_tf.runtime.tensorrt import ENGINE_SUFFIXES, is_tftrt_saved_model
 
 __all__ = ["OUTPUT_KINDS", "ModelIO", "ModelLoadError", "Predictor", "PredictorKind", "RunFn",

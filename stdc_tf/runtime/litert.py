@@ -32,6 +32,7 @@ from stdc_tf.runtime.base import (
     image_dims,
     infer_output_kind,
 )
+from stdc_tf.runtime.flatbuffer import tensor_details
 
 APIS = {"interpreter": ("xnnpack", "none"), "compiled_model": ("cpu", "gpu")}
 
@@ -88,12 +89,17 @@ class LiteRTPredictor(Predictor):
         self.path, self.api, self.accelerator = path, api, accelerator
         self.threads = None if accelerator == "gpu" else (threads or os.cpu_count() or 1)
         self.device = "gpu" if accelerator == "gpu" else "cpu"
-        Interpreter, OpResolverType = _interpreter_module()
-        resolver = OpResolverType.AUTO if api == "interpreter" and accelerator == "xnnpack" \
-            else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-        self._interpreter = _quietly(lambda: Interpreter(model_path=str(path), num_threads=self.threads or 1,
-                                                         experimental_op_resolver_type=resolver))
-        inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
+        if api == "compiled_model":   # its API has no quantization parameters: the file has them
+            self._interpreter, self._compiled = None, _Compiled(path, accelerator, self.threads)
+            inputs, outputs = tensor_details(path)
+        else:
+            Interpreter, OpResolverType = _interpreter_module()
+            resolver = OpResolverType.AUTO if accelerator == "xnnpack" \
+                else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            self._interpreter = _quietly(lambda: Interpreter(model_path=str(path), num_threads=self.threads or 1,
+                                                             experimental_op_resolver_type=resolver))
+            self._compiled = None
+            inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(f"LiteRT model {path} has {len(inputs)} inputs and {len(outputs)} "
                                  f"outputs; expected one image input and one output")
@@ -105,8 +111,7 @@ class LiteRTPredictor(Predictor):
                           infer_output_kind(tuple(self._output["shape"]),
                                             np.dtype(self._output["dtype"]), out_quant is not None),
                           _quantization(self._input["quantization"]), out_quant)
-        self._compiled = _Compiled(path, accelerator, self.threads) if api == "compiled_model" else None
-        if self._compiled is None:
+        if self._interpreter is not None:
             _quietly(self._interpreter.allocate_tensors)
 
     @property

@@ -1,8 +1,9 @@
 """What is inside a ``.tflite`` file, read from its flatbuffer (no interpreter): ops, tensor types,
 the I/O tensors' shape, type and quantization, and whether an int8 graph computes in float.
 
-The conversion checks its own output with these, and the metadata is built from them, without
-opening a runtime (runtimes are opened in :mod:`stdc_tf.runtime` only).
+The runtime layer owns it: LiteRT's CompiledModel API gives no quantization parameters, so
+:class:`~stdc_tf.runtime.litert.LiteRTPredictor` reads them here instead of opening a second
+runtime; the conversion checks its own output with it and builds the metadata from it.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,22 +98,44 @@ def float_ops_inside(graph: Graph) -> list[str]:
     return [f"{name} x{count}" for name, count in Counter(inside).items()]
 
 
-def io_details(source: str | os.PathLike | bytes) -> tuple[dict, dict]:
-    """The first input and output tensor of the main subgraph, as LiteRT's tensor details
-    (``shape``, ``dtype``, ``quantization`` = ``(scale, zero_point)``, scale 0 when not quantized)."""
+def _main_subgraph(source: str | os.PathLike | bytes) -> Any:
     from ai_edge_litert import schema_py_generated as schema
 
     data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
-    types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-    sub = schema.Model.GetRootAs(data, 0).Subgraphs(0)
+    return schema.Model.GetRootAs(data, 0).Subgraphs(0)
 
-    def detail(index: int) -> dict:
-        tensor = sub.Tensors(index)
-        quant = tensor.Quantization()
-        scale = quant.ScaleAsNumpy() if quant is not None and quant.ScaleLength() else None
-        zero = quant.ZeroPointAsNumpy() if quant is not None and quant.ZeroPointLength() else None
-        return {"shape": np.asarray(tensor.ShapeAsNumpy(), np.int32),
-                "dtype": np.dtype(types[tensor.Type()].lower()),
-                "quantization": (float(scale[0]) if scale is not None else 0.0,
-                                 int(zero[0]) if zero is not None else 0)}
-    return detail(int(sub.InputsAsNumpy()[0])), detail(int(sub.OutputsAsNumpy()[0]))
+
+def _detail(sub: Any, index: int) -> dict:
+    from ai_edge_litert import schema_py_generated as schema
+
+    types = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    tensor = sub.Tensors(int(index))
+    quant = tensor.Quantization()
+    scale = quant.ScaleAsNumpy() if quant is not None and quant.ScaleLength() else None
+    zero = quant.ZeroPointAsNumpy() if quant is not None and quant.ZeroPointLength() else None
+    shape = np.asarray(tensor.ShapeAsNumpy(), np.int32)
+    return {"shape": shape,
+            "shape_signature": np.asarray(tensor.ShapeSignatureAsNumpy(), np.int32)
+            if tensor.ShapeSignatureLength() else shape,
+            "dtype": np.dtype(types[tensor.Type()].lower()),
+            "quantization": (float(scale[0]) if scale is not None else 0.0,
+                             int(zero[0]) if zero is not None else 0)}
+
+
+def tensor_detail(source: str | os.PathLike | bytes, index: int) -> dict:
+    """One tensor of the main subgraph, as LiteRT's tensor details: ``shape``,
+    ``shape_signature`` (-1 for a dynamic dimension), ``dtype`` and ``quantization`` =
+    ``(scale, zero_point)`` of its first channel, scale 0 when not quantized."""
+    return _detail(_main_subgraph(source), index)
+
+
+def tensor_details(source: str | os.PathLike | bytes) -> tuple[list[dict], list[dict]]:
+    """Every input and output tensor of the main subgraph (:func:`tensor_detail`)."""
+    sub = _main_subgraph(source)
+    return [_detail(sub, i) for i in sub.InputsAsNumpy()], [_detail(sub, i) for i in sub.OutputsAsNumpy()]
+
+
+def io_details(source: str | os.PathLike | bytes) -> tuple[dict, dict]:
+    """The first input and the first output of :func:`tensor_details`."""
+    inputs, outputs = tensor_details(source)
+    return inputs[0], outputs[0]
