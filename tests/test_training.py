@@ -59,7 +59,7 @@ def test_config_precedence_and_errors(tmp_path):
     path.write_text("batch_sise: 7\n")
     with pytest.raises(ConfigError, match=r"unknown option\(s\) \['batch_sise'\]"):
         load_config(path=path)
-    with pytest.raises(FileNotFoundError, match="config file not found: nope.yaml"):
+    with pytest.raises(ConfigError, match="--config nope.yaml: no such file"):
         load_config(path="nope.yaml")
     with pytest.raises(ConfigError, match="--crop-size takes two numbers"):
         TrainConfig(crop_size=[1, 2, 3])
@@ -78,8 +78,8 @@ def test_cli_help_documents_every_option_and_bad_input_is_one_line():
         "train.py: error: unknown --preset 'stdc9_seg50'; valid presets: stdc1, stdc2, stdc1_seg50, "
         "stdc2_seg50, stdc1_seg75, stdc2_seg75"]
     proc = run_cli("training/train.py", "--config", "missing.yaml")
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == ["error: config file not found: missing.yaml"]
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["train.py: error: --config missing.yaml: no such file"]
 
 
 def test_non_finite_loss_names_the_step_and_terms(tmp_path):

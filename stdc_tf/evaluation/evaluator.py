@@ -34,6 +34,7 @@ from stdc_tf.data.datasets import SegDataset
 from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.errors import StdcError
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
+from stdc_tf.progress import Progress
 from stdc_tf.runtime import Predictor
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,6 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     images of one size; batch 1 works for any dataset. ``skip_bad_samples`` (``True`` or a
     :class:`stdc_tf.data.pipeline.BadSamples`) leaves unreadable files out instead of stopping.
     """
-    from tqdm import tqdm
-
     from stdc_tf.data.pipeline import eval_dataset, iterate_with_clear_errors
 
     scales = resolve_scales(scales, flip, predictor)
@@ -136,15 +135,14 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index)
     warned: set[tuple] = set()
     clock = Throughput()
-    bar = tqdm(total=len(dataset), unit="img", desc=f"eval {predictor.runtime}", disable=not progress)
+    bar = Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress)
     for images, labels in iterate_with_clear_errors(
             eval_dataset(dataset, batch_size, skip_bad_samples)):
         preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]), scales,
                                                flip, info, warned)
         matrix.update(labels.numpy(), preds)
         clock.batch_done(len(labels), model_seconds)
-        bar.update(len(labels))
-        bar.set_postfix(mIoU=f"{100 * matrix.miou():.2f}")
+        bar.update(len(labels), mIoU=f"{100 * matrix.miou():.2f}")
     bar.close()
     classes = predictor.output_kind == "classes"
     protocol = {"scales": None if scales == (None,) else list(scales), "flip": flip, "batch_size": batch_size,

@@ -57,6 +57,7 @@ from stdc_tf.export.contract import (
 from stdc_tf.export.flatbuffer import float_ops_inside, io_details, read_graph
 from stdc_tf.export.metadata import build_metadata, read_metadata, write_metadata
 from stdc_tf.native import DeferredSignals, deferred_signals, native_stderr
+from stdc_tf.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +121,10 @@ def _representative(images: Iterable[np.ndarray], steps: int, io: str, input_siz
                     progress: TextIO | None, held: DeferredSignals | None = None) -> Any:
     """The converter's ``representative_dataset``: ``steps`` images in the graph's input type;
     it stops early once ``held`` has a signal (the conversion then ends and the signal is raised)."""
-    from tqdm import tqdm
-
     from stdc_tf.models.preprocessing import normalize
 
     def gen():
-        bar = tqdm(total=steps, desc="calibrating", unit="img", file=progress,
-                   disable=progress is None)
+        bar = Progress(steps, "calibrating", "img", stream=progress, enabled=progress is not None)
         for image in itertools.islice(images, steps):
             if held is not None and held.signum is not None:
                 break

@@ -236,10 +236,11 @@ def _show(f: dataclasses.Field) -> str:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping of options; a missing, unreadable or malformed file is one line naming it."""
+    """A YAML mapping of options; a missing, unreadable or malformed file is one line naming it
+    (a usage error, exit status 2, like every other bad option)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+        raise ConfigError(f"--config {path}: no such file")
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError:
