@@ -77,8 +77,8 @@ class Progress:
         else:
             parts[0] += f" {self.unit}"
         rate = self.rate()
-        if rate > 0:
-            parts.append(f"{rate:.3g} {self.unit}/s")
+        if rate > 0:   # as tqdm: the time per item when items are slow (a training step)
+            parts.append(f"{rate:.3g} {self.unit}/s" if rate >= 1 else f"{1 / rate:.3g} s/{self.unit}")
             if self.total and self.done < self.total:
                 parts.append(f"ETA {format_seconds((self.total - self.done) / rate)}")
         parts += [f"{k} {_field(v)}" for k, v in self.fields.items()]

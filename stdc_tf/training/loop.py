@@ -302,8 +302,8 @@ class TrainingLoop:
             evaluate_now = (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.iterations
             if self._bar is None:   # the session's first step builds the graph: time the rest
                 self._read_pending()
-                log.info("first step done in %.0f s (it builds the training graph); the progress "
-                         "times the steps from here", time.perf_counter() - started)
+                log.info("first step done in %.0f s (it builds the training graph); step times and "
+                         "the ETA count from here", time.perf_counter() - started)
                 self._bar = Progress(cfg.iterations, "train", "step", start=step, every=cfg.log_every,
                                      enabled=self.verbose)
             if not (log_now or save or evaluate_now):
