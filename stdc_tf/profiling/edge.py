@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 import time
 from collections import Counter
@@ -42,6 +43,24 @@ log = logging.getLogger(__name__)
 TIMED_REGION = "invoke only: input written to the runtime's input tensor before the runs"
 HOST_APIS = ("interpreter", "compiled_model")
 DEFAULT_INPUT_SIZE = (512, 1024)
+DEFAULT_THREADS = (1, 2, 4)
+
+
+def host_threads(threads: Sequence[int] | None) -> list[int]:
+    """The thread counts to time here: the default clipped to the cores this process may use;
+    counts asked for beyond them are kept, with a warning (they time oversubscribed cores)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if threads is None:
+        clipped = sorted({min(t, cores) for t in DEFAULT_THREADS})
+        if clipped != list(DEFAULT_THREADS):
+            log.info("threads %s (the default %s, clipped to the %d core(s) here)",
+                     ",".join(map(str, clipped)), ",".join(map(str, DEFAULT_THREADS)), cores)
+        return clipped
+    over = [t for t in threads if t > cores]
+    if over:
+        log.warning("--threads %s: more threads than the %d core(s) here; those timings measure "
+                    "threads competing for cores", ",".join(map(str, over)), cores)
+    return list(threads)
 
 
 @dataclass(frozen=True)
@@ -221,20 +240,22 @@ def format_compatibility(compat: dict) -> str:
     return "\n".join(lines)
 
 
-def profile_edge(path: str | Path, *, threads: Sequence[int] = (1, 2, 4), warmup: int = 10,
+def profile_edge(path: str | Path, *, threads: Sequence[int] | None = None, warmup: int = 10,
                  runs: int = 50, input_size: tuple[int, int] | None = None,
                  apis: Sequence[str] = HOST_APIS, gpu: bool = True,
                  benchmark_binary: str | Path | None = None) -> dict:
     """Profile a ``.tflite`` file on this host and return the report (with compatibility).
 
     ``benchmark_binary``: a native ``benchmark_model`` built for this machine; it adds LiteRT's
-    own per-op profile (summed by op type) for each thread count.
+    own per-op profile (summed by op type) for each thread count. ``threads=None``: 1, 2 and 4,
+    at most the cores here (:func:`host_threads`).
     """
     path = Path(path)
     if not path.is_file():
         raise StdcError(f"model {path} does not exist")
     if path.suffix != ".tflite":
         raise ConfigError(f"--model {path}: the edge profiler takes a .tflite file")
+    threads = host_threads(threads)
     x = _prepared_input(path, input_size)
     entries = [profile_config(path, config, x, warmup, runs)
                for config in host_configs(threads, apis, gpu)]

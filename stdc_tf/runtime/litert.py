@@ -15,6 +15,7 @@ each input's shape.
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -56,12 +57,14 @@ def _quantization(params: tuple[float, int]) -> tuple[float, int] | None:
 
 
 def _quietly(call: Callable[[], Any]) -> Any:
-    """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU")
-    kept off the terminal; a failure carries LiteRT's own ERROR line when it wrote one."""
+    """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU",
+    the CompiledModel's "Creating LiteRT environment" and accelerator registry) kept off the
+    terminal unless the toolkit logs at debug level (``-v``); a failure carries LiteRT's own
+    ERROR line when it wrote one."""
     from stdc_tf.native import native_stderr
 
     error = None
-    with native_stderr() as native:
+    with native_stderr(passthrough=logging.getLogger("stdc_tf").isEnabledFor(logging.DEBUG)) as native:
         try:
             result = call()
         except (RuntimeError, ValueError) as e:   # LiteRT's types for unreadable/unsupported models
@@ -203,19 +206,24 @@ class _Compiled:
             else HardwareAccelerator.GPU | HardwareAccelerator.CPU
         options = Options(hardware_accelerators=accelerators,
                           cpu_options=CpuOptions(num_threads=threads or 0))
-        self.model = CompiledModel.from_file(str(path), options=options)
+        self.model = _quietly(lambda: CompiledModel.from_file(str(path), options=options))
         self._signature = next(iter(self.model.get_signature_list()))
         self._shape: tuple[int, ...] | None = None
 
     def set_input(self, x: np.ndarray) -> None:
-        if x.shape != self._shape:
-            declared = list(self.model.get_input_tensor_details(self._signature).values())[0]["shape"]
-            if tuple(declared) != x.shape:
-                self.model.resize_input_tensor(0, x.shape, strict=False)
-            self.inputs = self.model.create_input_buffers(0)
-            self.outputs = self.model.create_output_buffers(0)
-            self._shape = x.shape
+        if x.shape == self._shape:
+            self.inputs[0].write(x)
+        else:   # the first write starts LiteRT's environment and accelerators, which log
+            _quietly(lambda: self._first_input(x))
+
+    def _first_input(self, x: np.ndarray) -> None:
+        declared = list(self.model.get_input_tensor_details(self._signature).values())[0]["shape"]
+        if tuple(declared) != x.shape:
+            self.model.resize_input_tensor(0, x.shape, strict=False)
+        self.inputs = self.model.create_input_buffers(0)
+        self.outputs = self.model.create_output_buffers(0)
         self.inputs[0].write(x)
+        self._shape = x.shape
 
     def run(self) -> None:
         self.model.run_by_index(0, self.inputs, self.outputs)
@@ -225,7 +233,8 @@ class _Compiled:
         return self.outputs[0].read(int(np.prod(shape)), dtype).reshape(shape)
 
     def close(self) -> None:
+        """Free the model, then its environment (which logs every accelerator it destroys)."""
         environment = self.model.environment
         self.inputs = self.outputs = None
         self.model.close()
-        environment.close()
+        _quietly(environment.close)
