@@ -154,6 +154,21 @@ def test_bad_options_are_one_line_usage_errors(tmp_path, capsys):
     assert main([*common, "--include", "fp32", "--qat-model", "q.h5"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--qat-model is given but --include has no qat" in err
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    (tmp_path / "float.keras").write_bytes(b"PK")
+    assert main([*common, "--qat-model", str(tmp_path / "float.keras")]) == 2   # before any stage
+    assert capsys.readouterr().err.split(": error: ", 1)[1] == (
+        f"--qat-model {tmp_path / 'float.keras'} is a float .keras model: "
+        f"precision qat takes the QAT trainer's .h5 (a float model converts to int8 with calibration)\n")
+    assert main(["--model", str(tmp_path / "float.keras"), "--output", str(tmp_path / "out"),
+                 "--qat-model", str(tmp_path / "m.keras"), "--include", "qat"]) == 2
+    assert "--qat-model" in capsys.readouterr().err
+    (tmp_path / "q.h5").write_bytes(b"\x89HDF")
+    assert main(["--model", str(tmp_path / "q.h5"), "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.split(": error: ", 1)[1] == (
+        f"--model {tmp_path / 'q.h5'} is a quantization-aware (QAT) .h5 model: convert it with "
+        f"precision qat\n")
+    (tmp_path / "m.keras").unlink()
     assert main(common) == 1   # a missing model: one line naming it, nothing written
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "m.keras" in err and not (tmp_path / "out").exists()

@@ -42,6 +42,7 @@ from stdc_tf.deployment_report import ARTIFACTS  # light: TensorFlow and the run
 from stdc_tf.errors import ConfigError, StdcError
 from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
 from stdc_tf.profiling.adb import ACCELERATORS
+from stdc_tf.quantization.trained import check_model_kind
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,9 +89,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--qat-model is given but --include has no qat")
     check_writable_dir(args.output, "--output")
     cli.check_output(args.output, folder=True)
-    cli.check_input(args.model)
-    if args.qat_model is not None:
-        cli.check_input(args.qat_model, "--qat-model")
+    check_model_kind(cli.check_input(args.model), quantized=False, option="--model")
+    if args.qat_model is not None:   # every given file is of its kind before the first stage
+        check_model_kind(cli.check_input(args.qat_model, "--qat-model"), quantized=True,
+                         option="--qat-model")
     cli.import_tensorflow()
     from stdc_tf.data.datasets import load_dataset
     from stdc_tf.deployment_report import ReportSettings, deployment_report, summary_table
