@@ -26,7 +26,8 @@ LINE = re.compile(r"^train: (\d+)/6 step \(\d+%\), [\d.]+ (s/step|step/s)(, ETA 
 def test_piped_run_logs_one_plain_line_per_log_every_steps(tmp_path):
     """Output to a pipe: one newline-terminated line every --log-every steps in the run's own
     step numbers (step, time per step, ETA, loss, lr), none for the checkpoint read at step 3,
-    and no carriage return or escape code anywhere."""
+    and no carriage return or escape code anywhere. The models it wrote record the size they were
+    validated at, and a conversion defaults to it (not the preset's 512x1024)."""
     cfg = tiny(tmp_path, iterations=6, log_every=2, checkpoint_every=3)
     proc = run_cli("training/train.py", *flags(cfg))
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -36,6 +37,14 @@ def test_piped_run_logs_one_plain_line_per_log_every_steps(tmp_path):
     assert [LINE.match(line).group(1) for line in lines] == ["2", "4", "6"], lines
     assert ["ETA" in line for line in lines] == [True, True, False]
     assert "step 6: val mIoU100 " in proc.stderr
+
+    from stdc_tf.export.contract import deployment_size
+    from stdc_tf.models.io import load_keras, trained_input_size
+
+    final = tmp_path / "run" / "final.keras"
+    assert trained_input_size(final) == trained_input_size(tmp_path / "run" / "best_mIoU100.keras") == (64, 128)
+    assert deployment_size(load_keras(final), None, str(final)) == (64, 128)
+    assert deployment_size(load_keras(final), (32, 64), str(final)) == (32, 64)
 
 
 def _read_all(fd: int, into: list[bytes]) -> None:

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset root folder (default: %(default)s)")
     p.add_argument("--split", default="val", help="split every artifact is scored on (default: %(default)s)")
     p.add_argument("--input-size", type=input_size, metavar="HxW",
-                   help="the artifacts' fixed input size (default: the model's preset size)")
+                   help="the artifacts' fixed input size (default: the size training validated "
+                        "the model at, recorded in its file; else its preset's size)")
     p.add_argument("--calibration-split", default="train", help="int8 calibration split (default: %(default)s)")
     p.add_argument("--calibration-steps", type=int, default=DEFAULT_CALIBRATION_STEPS,
                    help="int8 calibration images (default: %(default)s)")

@@ -190,13 +190,18 @@ def _name(predictor: Predictor) -> str:
     return f"model {predictor.path}" if predictor.path else f"the {predictor.runtime} model"
 
 
+def scaled_size(image_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The model input for ``image_size`` images at ``scale`` (as the reference: truncated)."""
+    return int(image_size[0] * scale), int(image_size[1] * scale)
+
+
 def _input_size(predictor: Predictor, image_size: tuple[int, int], scale: float | None,
                  warned: set[tuple]) -> tuple[int, int]:
     """``int(size * scale)``, or the predictor's fixed size (with a warning if they differ)."""
     fixed = predictor.input_size
     if scale is None:
         return fixed
-    wanted = (int(image_size[0] * scale), int(image_size[1] * scale))
+    wanted = scaled_size(image_size, scale)
     if min(wanted) < 1:
         raise EvaluationError(f"scale {scale:g} makes {image_size[0]}x{image_size[1]} images "
                               f"{wanted[0]}x{wanted[1]}: nothing left to segment")

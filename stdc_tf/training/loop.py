@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 import yaml
+from PIL import Image
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
 from stdc_tf.data.pipeline import BadSamples, iterate_with_clear_errors, train_dataset
 from stdc_tf.errors import StdcError, Terminated, first_line
-from stdc_tf.evaluation.evaluator import evaluate
+from stdc_tf.evaluation.evaluator import evaluate, scaled_size
 from stdc_tf.models.preprocessing import normalize
 from stdc_tf.progress import Progress
 from stdc_tf.runtime.tensorflow import KerasPredictor
@@ -357,7 +358,8 @@ class TrainingLoop:
             tf.summary.scalar(f"val/{key}", miou, step=step)
             if self.chief and miou > self.best.get(key, {}).get("mIoU", -1.0):
                 self.best[key] = {"mIoU": miou, "step": step, "scale": scale}
-                self.task.export(self.out_dir / f"best_{key}{self.task.model_suffix}")
+                self.task.export(self.out_dir / f"best_{key}{self.task.model_suffix}",
+                                 self._validated_size(scale))
                 with atomic_output(self.best_path) as tmp:
                     tmp.write_text(json.dumps(self.best, indent=2))
         self._image_summary(step)
@@ -366,6 +368,17 @@ class TrainingLoop:
             self._bar.write(line) if self._bar is not None else print(line, file=sys.stderr)
         self.last_results = results
         return results
+
+    def _validated_size(self, scale: float) -> tuple[int, int] | None:
+        """The input size validation gave the model at ``scale`` (from the first readable val
+        image), recorded in the exported file: converters export at it by default."""
+        for sample in self.val_data.samples:
+            try:
+                with Image.open(sample.image) as im:
+                    return scaled_size((im.height, im.width), scale)
+            except OSError:
+                continue
+        return None
 
     def _image_summary(self, step: int, count: int = 3) -> None:
         """Prediction overlays of the first readable val images (image | prediction | truth), drawn
@@ -392,7 +405,7 @@ class TrainingLoop:
         self.sync()
         final = self.out_dir / f"final{self.task.model_suffix}"
         if self.chief:
-            self.task.export(final)
+            self.task.export(final, self._validated_size(self.cfg.eval_scales[0]))
         results = self.last_results or self.validate(self.step)
         return {"step": self.step, "final": results, "best": self.best,
                 "output_dir": str(self.out_dir), "final_model": str(final),
