@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def test_protocol_on_a_model_that_solves_the_data(color_data, scales, flip, batc
     assert result.summary["num_pixels"] == 6 * (h - 1) * w   # every non-ignored pixel, once
     assert result.protocol["scales"] == list(scales or [1.0]) and result.protocol["flip"] == flip
     assert result.images_per_s > 0 and result.model_images_per_s > 0
+
+
+def test_progress_in_a_log_is_plain_lines(color_data, capsys):
+    """stderr is not a terminal here (as in `evaluate.py … 2>&1 | tee eval.log`): the progress is
+    a newline-terminated line with the running mIoU, no carriage return, no colour codes."""
+    evaluate(load_predictor(color_model()), color_data, progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    assert re.fullmatch(r"eval keras: 6/6 img \(100%\), [\d.e+]+ img/s, mIoU 100\.00\n", err), err
 
 
 def test_fixed_size_model_gets_images_resized_to_its_input(color_data, caplog):

@@ -331,3 +331,19 @@ def test_class_counts_are_checked_before_conversion_and_before_evaluation(tmp_pa
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip().splitlines() == [
         f"error: {path} was exported for 19 classes (its metadata) but dataset 'color' has 3"]
+
+
+def test_calibration_progress_in_a_log_is_plain_lines(capfd):
+    """int8 calibration with progress, stderr a file (a log): a plain line per 10 s and one at
+    the end, written past the converter's silenced stderr, no carriage return or colour codes."""
+    from conftest import color_model
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (1, 8, 8, 3), dtype=np.uint8) for _ in range(4)]
+    convert_tflite(color_model((8, 8, 3)), ExportSpec((8, 8), output="logits", precision="int8",
+                                                      calibration=images, calibration_steps=4,
+                                                      progress=True), metadata=False)
+    err = capfd.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    assert [line.split(",")[0] for line in err.splitlines() if line.startswith("calibrating")] == [
+        "calibrating: 4/4 img (100%)"]
