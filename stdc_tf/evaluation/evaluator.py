@@ -135,15 +135,14 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index)
     warned: set[tuple] = set()
     clock = Throughput()
-    bar = Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress)
-    for images, labels in iterate_with_clear_errors(
-            eval_dataset(dataset, batch_size, skip_bad_samples)):
-        preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]), scales,
-                                               flip, info, warned)
-        matrix.update(labels.numpy(), preds)
-        clock.batch_done(len(labels), model_seconds)
-        bar.update(len(labels), mIoU=f"{100 * matrix.miou():.2f}")
-    bar.close()
+    with Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress) as bar:
+        for images, labels in iterate_with_clear_errors(
+                eval_dataset(dataset, batch_size, skip_bad_samples)):
+            preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]),
+                                                   scales, flip, info, warned)
+            matrix.update(labels.numpy(), preds)
+            clock.batch_done(len(labels), model_seconds)
+            bar.update(len(labels), mIoU=f"{100 * matrix.miou():.2f}")
     classes = predictor.output_kind == "classes"
     protocol = {"scales": None if scales == (None,) else list(scales), "flip": flip, "batch_size": batch_size,
                 "input_size": list(predictor.input_size) if predictor.input_size else None,

@@ -124,18 +124,17 @@ def _representative(images: Iterable[np.ndarray], steps: int, io: str, input_siz
     from stdc_tf.models.preprocessing import normalize
 
     def gen():
-        bar = Progress(steps, "calibrating", "img", stream=progress, enabled=progress is not None)
-        for image in itertools.islice(images, steps):
-            if held is not None and held.signum is not None:
-                break
-            image = np.asarray(image)
-            image = image[None] if image.ndim == 3 else image
-            if input_size is not None and image.shape[1:] != (*input_size, 3):
-                raise ConfigError(f"calibration images must be {input_size[0]}x{input_size[1]} RGB, "
-                                  f"got shape {image.shape[1:]}")
-            yield [image.astype(np.uint8) if io == "uint8" else normalize(image)]
-            bar.update(1)
-        bar.close()
+        with Progress(steps, "calibrating", "img", stream=progress, enabled=progress is not None) as bar:
+            for image in itertools.islice(images, steps):
+                if held is not None and held.signum is not None:
+                    break
+                image = np.asarray(image)
+                image = image[None] if image.ndim == 3 else image
+                if input_size is not None and image.shape[1:] != (*input_size, 3):
+                    raise ConfigError(f"calibration images must be {input_size[0]}x{input_size[1]} "
+                                      f"RGB, got shape {image.shape[1:]}")
+                yield [image.astype(np.uint8) if io == "uint8" else normalize(image)]
+                bar.update(1)
 
     return gen
 
