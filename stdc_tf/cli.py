@@ -48,7 +48,7 @@ def import_tensorflow(configure: Callable[[Any], None] | None = None) -> Any:
         return sys.modules["tensorflow"]
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
-    with native_stderr():
+    with native_stderr(passthrough=False):   # start-up lines, -v or not
         import tensorflow as tf
         tf.config.list_physical_devices()
         if configure is not None:

@@ -109,3 +109,16 @@ def test_cli_one_line_errors(tmp_path):
         done = run_cli("convert/profile_edge.py", *args)
         assert done.returncode == code, (args, done.stderr)
         assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_litert_reason_is_its_first_error_line_not_a_warning_quoting_one():
+    from stdc_tf.runtime.litert import native_reason
+
+    lines = [   # LiteRT 2.x, CompiledModel with the GPU accelerator on a machine without a GPU
+        "INFO: [environment.cc:36] Creating LiteRT environment with options",
+        "WARNING: [compiler_plugin.cc:312] Failed to load plugin at: libLiteRtCompilerPlugin_IntelOpenvino.so "
+        "with error: ERROR: [litert/compiler/plugin/compiler_plugin.cc:259]",
+        "ERROR: [delegate_webgpu.cc:359] Failed to initialize WebGPU environment: INTERNAL: No adapters found",
+        "E0000 00:00:1796655208.253860   28323 delegate_webgpu.cc:736] Failed to get or create delegate"]
+    assert native_reason(lines) == "Failed to initialize WebGPU environment: INTERNAL: No adapters found"
+    assert native_reason(lines[:2]) is None

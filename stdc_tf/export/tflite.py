@@ -190,7 +190,7 @@ def convert_tflite(model: Any, spec: ExportSpec, *, metadata: bool = True, targe
     if quantized and output == "logits":
         converter.inference_output_type = tf.int8
     try:
-        with deferred_signals() as held, native_stderr(passthrough=log.isEnabledFor(logging.DEBUG)) as native, \
+        with deferred_signals() as held, native_stderr() as native, \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")   # "Statistics for quantized inputs were expected" (qat)
             if precision == "int8":

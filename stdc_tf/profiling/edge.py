@@ -37,6 +37,7 @@ from stdc_tf.errors import ConfigError, StdcError, first_line
 from stdc_tf.native import native_stderr
 from stdc_tf.profiling import environment, records
 from stdc_tf.profiling.timing import host_peak, time_runs
+from stdc_tf.runtime.litert import native_reason
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +115,6 @@ def _prepared_input(path: Path, input_size: tuple[int, int] | None) -> np.ndarra
     return predictor.prepare_input(image)
 
 
-_NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")
-
-
-def _native_reason(lines: list[str], error: str) -> str:
-    """The runtime's own explanation (its first ``ERROR:`` line) of a failure, else ``error``."""
-    reasons = [m.group(1).strip() for m in map(_NATIVE_ERROR.match, lines) if m]
-    return reasons[0] if reasons else error
-
-
 def _open(path: Path, config: HostConfig) -> tuple[Any, float, list[str], str | None]:
     """(LiteRT predictor or None, init ms, the runtime's native lines, error) for ``config``."""
     from stdc_tf.runtime import load_predictor
@@ -132,7 +124,9 @@ def _open(path: Path, config: HostConfig) -> tuple[Any, float, list[str], str | 
         try:
             predictor, error = load_predictor(path, **config.as_options()), None
         except Exception as e:  # LiteRT raises RuntimeError/ValueError with C++ context
-            predictor, error = None, first_line(e)
+            cause = e.__cause__ if isinstance(e.__cause__, (RuntimeError, ValueError)) else None
+            predictor = None   # LiteRT's own reason, without the loader's list of model kinds
+            error = first_line(str(cause)) if cause is not None else first_line(e)
         init_ms = (time.perf_counter() - start) * 1000.0
         gc.collect()     # half-made runtime objects log while they are destroyed
     return predictor, init_ms, native.lines, error
@@ -144,7 +138,7 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
     with host_peak() as memory:
         predictor, init_ms, native, error = _open(path, config)
         if predictor is None:
-            reason = _native_reason(native, error)
+            reason = native_reason(native) or error
             if config.accelerator == "gpu":
                 reason = f"LiteRT GPU accelerator not available here: {reason}"
                 log.warning("skipped: %s: %s", config.name, reason)

@@ -15,8 +15,8 @@ each input's shape.
 """
 from __future__ import annotations
 
-import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +56,16 @@ def _quantization(params: tuple[float, int]) -> tuple[float, int] | None:
     return (float(scale), int(zero_point)) if scale else None
 
 
+_NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")
+
+
+def native_reason(lines: list[str]) -> str | None:
+    """LiteRT's own explanation of a failure: its first line that starts with ``ERROR:`` (not a
+    warning that quotes one, such as a vendor plugin that failed to load), without the source
+    location."""
+    return next((m.group(1).strip() for m in map(_NATIVE_ERROR.match, lines) if m), None)
+
+
 def _quietly(call: Callable[[], Any]) -> Any:
     """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU",
     the CompiledModel's "Creating LiteRT environment" and accelerator registry) kept off the
@@ -64,14 +74,13 @@ def _quietly(call: Callable[[], Any]) -> Any:
     from stdc_tf.native import native_stderr
 
     error = None
-    with native_stderr(passthrough=logging.getLogger("stdc_tf").isEnabledFor(logging.DEBUG)) as native:
+    with native_stderr() as native:
         try:
             result = call()
         except (RuntimeError, ValueError) as e:   # LiteRT's types for unreadable/unsupported models
             error = e
     if error is not None:
-        reason = next((line.split("ERROR:", 1)[1].strip() for line in native.lines if "ERROR:" in line), None)
-        raise type(error)(reason or str(error)) from error
+        raise type(error)(native_reason(native.lines) or str(error)) from error
     return result
 
 
