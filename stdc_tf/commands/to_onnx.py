@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                       check=load_dataset(args.dataset, args.data_root, args.split) if args.dataset else None,
                       check_images=args.check_images,
                       max_relative_logit_diff=None if int8 else args.tolerance,
-                      min_class_agreement=min_agreement)
+                      min_class_agreement=min_agreement, progress=not args.quiet)
     print("\n".join(export_onnx(model, args.output, spec, opset=args.opset).lines()))
     return 0
 
