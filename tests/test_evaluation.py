@@ -235,6 +235,25 @@ def test_cli_evaluates_a_keras_file_and_writes_the_report(color_data, tmp_path, 
     assert metrics["dataset"]["name"] == "folder" and metrics["protocol"]["scales"] == [1.0]
 
 
+def test_cli_scores_a_keras_file_at_the_size_training_recorded(color_data, tmp_path, capsys):
+    """Without --scale a .keras model that records its validation size is scored at it (the
+    number training reported); --scale 1 scores the images at their own size."""
+    from stdc_tf.models.io import save_keras
+
+    h, w = COLOR_SIZE
+    model_path = save_keras(color_model(), tmp_path / "sized.keras", (h // 2, w // 2))
+    root = color_data.samples[0].image.parents[1]
+    common = ["--model", str(model_path), "--dataset", "folder", "--data-root", str(root), "--no-progress"]
+    assert cli_main([*common, "--output", str(tmp_path / "recorded")]) == 0
+    assert cli_main([*common, "--scale", "1", "--output", str(tmp_path / "scaled")]) == 0
+    capsys.readouterr()
+    recorded, scaled = (json.loads((tmp_path / name / "metrics.json").read_text())
+                        for name in ("recorded", "scaled"))
+    assert (recorded["protocol"]["input_size"], recorded["protocol"]["scales"]) == ([h // 2, w // 2], None)
+    assert (scaled["protocol"]["input_size"], scaled["protocol"]["scales"]) == (None, [1.0])
+    assert recorded["source"]["path"] == scaled["source"]["path"] == str(model_path)
+
+
 def test_cli_scores_a_prediction_folder(cityscapes_preds, capsys):
     rc = cli_main(["--predictions", str(cityscapes_preds / "label_ids"), "--ids", "labelIds",
                    "--dataset", "cityscapes", "--data-root", str(cityscapes_preds), "--no-progress"])
