@@ -365,7 +365,10 @@ class TrainingLoop:
         self._image_summary(step)
         if self.verbose:
             line = f"step {step}: " + ", ".join(f"val {k} {100 * v:.2f}" for k, v in results.items())
-            self._bar.write(line) if self._bar is not None else print(line, file=sys.stderr)
+            if self._bar is not None:   # above the bar, never glued to it
+                self._bar.write(line)
+            else:
+                print(line, file=sys.stderr)
         self.last_results = results
         return results
 
