@@ -1,5 +1,5 @@
-"""What a training run prints: plain lines in a log or pipe, a bar on a terminal, and the stop
-message of Ctrl-C on its own line."""
+"""What a training run prints on a terminal: a bar with the run's own step numbers, and the stop
+message of Ctrl-C on its own line (a piped run's plain lines: test_training.py)."""
 from __future__ import annotations
 
 import fcntl
@@ -17,34 +17,7 @@ import time
 import pytest
 from test_training import flags, tiny
 
-from conftest import ROOT, run_cli
-
-LINE = re.compile(r"^train: (\d+)/6 step \(\d+%\), [\d.]+ (s/step|step/s)(, ETA \d+:\d\d)?, "
-                  r"loss [\d.e+-]+, lr [\d.e+-]+$")
-
-
-def test_piped_run_logs_one_plain_line_per_log_every_steps(tmp_path):
-    """Output to a pipe: one newline-terminated line every --log-every steps in the run's own
-    step numbers (step, time per step, ETA, loss, lr), none for the checkpoint read at step 3,
-    and no carriage return or escape code anywhere. The models it wrote record the size they were
-    validated at, and a conversion defaults to it (not the preset's 512x1024)."""
-    cfg = tiny(tmp_path, iterations=6, log_every=2, checkpoint_every=3)
-    proc = run_cli("training/train.py", *flags(cfg))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    text = proc.stdout + proc.stderr
-    assert "\r" not in text and "\x1b" not in text
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("train: ")]
-    assert [LINE.match(line).group(1) for line in lines] == ["2", "4", "6"], lines
-    assert ["ETA" in line for line in lines] == [True, True, False]
-    assert "step 6: val mIoU100 " in proc.stderr
-
-    from stdc_tf.export.contract import deployment_size
-    from stdc_tf.models.io import load_keras, trained_input_size
-
-    final = tmp_path / "run" / "final.keras"
-    assert trained_input_size(final) == trained_input_size(tmp_path / "run" / "best_mIoU100.keras") == (64, 128)
-    assert deployment_size(load_keras(final), None, str(final)) == (64, 128)
-    assert deployment_size(load_keras(final), (32, 64), str(final)) == (32, 64)
+from conftest import ROOT
 
 
 def _read_all(fd: int, into: list[bytes]) -> None:
