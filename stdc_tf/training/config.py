@@ -94,7 +94,8 @@ class TrainConfig:
     eval_limit: int | None = _opt(None, "validate on the first N val images only")
     checkpoint_every: int = _opt(1000, "checkpoint every N iterations")
     keep_checkpoints: int = _opt(3, "checkpoints kept")
-    log_every: int = _opt(20, "TensorBoard scalars every N iterations")
+    log_every: int = _opt(20, "TensorBoard scalars, and a progress line when the output is a log, "
+                               "every N iterations")
     output_dir: str = _opt("runs/stdc", "checkpoints, TensorBoard logs and exported models")
     restart: bool = _opt(False, "start from step 0 even if --output-dir holds checkpoints "
                          "(they are deleted); without it a run resumes or refuses")
