@@ -90,18 +90,20 @@ def openblas_threads() -> Callable[[int], None]:
 def interleaved_ms(runners: dict[str, Callable[[], object]], runs: int, warmup: int,
                    label: str) -> dict[str, float]:
     """Median milliseconds per runner, timed round-robin (one run of each in turn)."""
-    from tqdm import tqdm
+    from stdc_tf.progress import Progress
 
     for fn in runners.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in tqdm(range(runs), desc=label, unit="round", file=sys.stderr):
-        for name, fn in runners.items():
-            time.sleep(PAUSE_S)   # the previous runtime's worker threads stop spinning
-            started = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - started)
+    with Progress(runs, label, "round") as bar:
+        for _ in range(runs):
+            for name, fn in runners.items():
+                time.sleep(PAUSE_S)   # the previous runtime's worker threads stop spinning
+                started = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - started)
+            bar.update()
     return {name: 1000 * statistics.median(t) for name, t in times.items()}
 
 

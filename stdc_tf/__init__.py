@@ -28,7 +28,7 @@ def _quiet_exec(exec_module: Callable) -> Callable:
         from stdc_tf.native import native_stderr
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        with native_stderr():
+        with native_stderr(passthrough=False):   # TensorFlow's start-up lines, -v or not
             exec_module(module)
     return run
 

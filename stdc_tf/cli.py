@@ -9,7 +9,8 @@
   devices, and restored right after.
 * ``logging`` is configured so the toolkit's ``log.info`` lines reach the user; ``--verbose``
   adds debug lines (and TensorFlow's own warnings), ``--quiet`` keeps warnings and errors only.
-* Exit status: 0 success, 1 a runtime error (one ``error: …`` line on stderr), 2 a usage error
+* Exit status: 0 success, 1 a runtime error (one ``error: …`` line on stderr, whole for the
+  toolkit's own errors; a foreign one is cut at 300 characters unless ``--verbose``), 2 a usage error
   (a bad option value, as argparse does), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
   No traceback reaches the user for an error the toolkit understands.
 """
@@ -47,7 +48,7 @@ def import_tensorflow(configure: Callable[[Any], None] | None = None) -> Any:
         return sys.modules["tensorflow"]
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
-    with native_stderr():
+    with native_stderr(passthrough=False):   # start-up lines, -v or not
         import tensorflow as tf
         tf.config.list_physical_devices()
         if configure is not None:
@@ -234,8 +235,8 @@ def run(main: Callable[[argparse.Namespace], int | None], argp: argparse.Argumen
         discard_stdout()
         return EXIT_BROKEN_PIPE
     except (StdcError, OSError, ValueError, ImportError) as exc:
-        message = first_line(str(exc)) if isinstance(exc, (StdcError, ImportError, OSError)) \
-            else first_line(exc)
+        message = first_line(str(exc), None) if isinstance(exc, StdcError) else \
+            first_line(str(exc)) if isinstance(exc, (ImportError, OSError)) else first_line(exc)
         if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
             message = f"{exc.filename}: {message}"
         print(f"error: {message}", file=sys.stderr)

@@ -10,6 +10,7 @@ This module imports nothing of the toolkit, so every layer can use it.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 SHOWN_ITEMS = 5
@@ -27,13 +28,18 @@ class Terminated(Exception):
     """SIGTERM arrived (a scheduler, ``docker stop``): raised in the main thread like Ctrl-C."""
 
 
-def first_line(error: BaseException | str, limit: int = 300) -> str:
+def first_line(error: BaseException | str, limit: int | None = 300) -> str:
     """The first non-empty line of an error (prefixed with its type): converters and TensorFlow
-    print pages of context after the one line that matters."""
+    print pages of context after the one line that matters.
+
+    A line over ``limit`` characters (foreign noise: an MLIR dump, a protobuf) is cut; ``None``
+    never cuts (the toolkit's own messages, whose hints and lists the user needs), nor does a
+    ``--verbose`` run (the toolkit's logger at debug level)."""
     text = str(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     head = lines[0] if lines else ""
-    if len(head) > limit:   # cut at a word boundary, and say so
+    if limit is not None and len(head) > limit \
+            and not logging.getLogger("stdc_tf").isEnabledFor(logging.DEBUG):   # cut at a word, say so
         cut = head[:limit].rsplit(" ", 1)[0] if " " in head[:limit] else head[:limit]
         head = cut.rstrip(" ,;:") + " …"
     return head if isinstance(error, str) else f"{type(error).__name__}: {head}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import signal
 import sys
@@ -38,11 +39,14 @@ class NativeOutput:
 
 
 @contextlib.contextmanager
-def native_stderr(passthrough: bool = False) -> Iterator[NativeOutput]:
+def native_stderr(passthrough: bool | None = None) -> Iterator[NativeOutput]:
     """Catch what native code writes to descriptor 2 during the block.
 
-    ``passthrough`` (debug runs) leaves descriptor 2 alone, so everything reaches the terminal.
+    ``passthrough`` leaves descriptor 2 alone, so everything reaches the terminal; by default it
+    does so in debug runs (``-v``: the toolkit's logger at debug level).
     """
+    if passthrough is None:
+        passthrough = logging.getLogger("stdc_tf").isEnabledFor(logging.DEBUG)
     if passthrough or not hasattr(sys.stderr, "fileno"):
         yield NativeOutput(sys.stderr)
         return

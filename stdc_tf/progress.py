@@ -38,12 +38,13 @@ class Progress:
 
     ``update(n, **fields)`` advances and attaches fields (``loss=0.31``) to the next line;
     ``write(text)`` prints a line that never glues to a bar; ``close()`` ends the bar's line.
-    ``start`` is where the count begins (a resumed run shows its own step numbers).
+    ``start`` is where the count begins (a resumed run shows its own step numbers); ``leave=False``
+    clears a terminal bar when it closes (a log keeps its lines).
     """
 
     def __init__(self, total: int | None, desc: str, unit: str = "it", *, start: int = 0,
                  every: int | None = None, seconds: float = 10.0, stream: TextIO | None = None,
-                 enabled: bool = True, terminal: bool | None = None) -> None:
+                 enabled: bool = True, terminal: bool | None = None, leave: bool = True) -> None:
         self.total, self.desc, self.unit = total, desc, unit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled, self.every, self.seconds = enabled, every, seconds
@@ -56,7 +57,7 @@ class Progress:
         if enabled and (is_terminal(self.stream) if terminal is None else terminal):
             from tqdm import tqdm
             self._bar = tqdm(total=total, initial=start, desc=desc, unit=unit, file=self.stream,
-                             dynamic_ncols=True, leave=True)
+                             dynamic_ncols=True, leave=leave)
 
     @property
     def plain(self) -> bool:
@@ -76,8 +77,8 @@ class Progress:
         else:
             parts[0] += f" {self.unit}"
         rate = self.rate()
-        if rate > 0:
-            parts.append(f"{rate:.3g} {self.unit}/s")
+        if rate > 0:   # as tqdm: the time per item when items are slow (a training step)
+            parts.append(f"{rate:.3g} {self.unit}/s" if rate >= 1 else f"{1 / rate:.3g} s/{self.unit}")
             if self.total and self.done < self.total:
                 parts.append(f"ETA {format_seconds((self.total - self.done) / rate)}")
         parts += [f"{k} {_field(v)}" for k, v in self.fields.items()]

@@ -24,8 +24,10 @@ DATA = ROOT / "tests" / "data"
 
 TF_STARTUP_NOISE = ("oneDNN custom operations", "cuda drivers", "cuInit", "absl::InitializeLog",
                     "cpu_feature_guard", "This TensorFlow binary is optimized",
-                    # LiteRT's own INFO lines: a delegate created, accelerators torn down at exit
-                    "Created TensorFlow Lite XNNPACK delegate", "DestroyAccelerator")
+                    # LiteRT's own INFO lines: a delegate created, accelerators torn down at exit,
+                    # the CompiledModel's environment and accelerator registry ("INFO: [env…")
+                    "Created TensorFlow Lite XNNPACK delegate", "DestroyAccelerator",
+                    "INFO: [", "WARNING: [")
 
 
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -89,6 +89,24 @@ def test_folder_reader_flat_layout(tmp_path, class_file):
     assert (read_label(data.samples[0].label, data.label_lut) == 255).all()
 
 
+def test_folder_reader_names_files_it_skips_and_why(tmp_path, caplog):
+    (tmp_path / "classes.json").write_text(json.dumps(CLASSES))
+    png(tmp_path / "images" / "a.png", shape=(4, 6, 3))
+    png(tmp_path / "labels" / "a.png")
+    (tmp_path / "images" / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    (tmp_path / "images" / ".DS_Store").write_bytes(b"\x00")   # hidden files are not data
+    skipped = (f"skipped 1 file(s) that are not images (an image ends in .png, .jpg, .jpeg, .bmp, "
+               f".tif, .tiff): {tmp_path / 'images' / 'clip.mp4'}")
+    with caplog.at_level("WARNING", logger="stdc_tf.data.datasets"):
+        assert len(load_dataset("folder", tmp_path, "val")) == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "stdc_tf.data.datasets"] == [skipped]
+    png(tmp_path / "labels" / "clip.png")   # the video's label: the error names the video too
+    with pytest.raises(DataError) as error:
+        load_dataset("folder", tmp_path, "val")
+    assert str(error.value) == (f"unmatched files under {tmp_path}: 1 labels without an image: "
+                                f"{tmp_path / 'labels' / 'clip.png'}; {skipped}")
+
+
 def test_folder_reader_split_layout_and_default_ignore(tmp_path):
     (tmp_path / "classes.yaml").write_text("classes:\n  - {name: bg, color: [0, 0, 0]}\n")
     for split in ("train", "val"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -29,12 +30,18 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert files_of(generate(tmp_path / "c", **{**params, "seed": 6})) != files_of(first)
 
 
-def test_generation_is_idempotent_and_regenerates_on_new_parameters(tmp_path):
+def test_generation_is_idempotent_and_regenerates_on_new_parameters(tmp_path, caplog):
     params = dict(num_train=3, num_val=2, height=32, width=64)
-    root = generate(tmp_path, **params)
-    image = next((root / "leftImg8bit" / "train").rglob("*.png"))
-    stamp = image.stat().st_mtime_ns
-    generate(tmp_path, **params)
+    said = lambda: [r.getMessage() for r in caplog.records if r.name == "stdc_tf.data.synthetic"]
+    with caplog.at_level(logging.INFO, logger="stdc_tf.data.synthetic"):
+        root = generate(tmp_path, **params)
+        assert said() == [f"generating the synthetic dataset at {tmp_path} (3 + 2 images of 32x64: "
+                          f"about a minute for the defaults)"]
+        image = next((root / "leftImg8bit" / "train").rglob("*.png"))
+        stamp = image.stat().st_mtime_ns
+        caplog.clear()
+        generate(tmp_path, **params)
+        assert said() == []   # "generating" only when it generates
     assert image.stat().st_mtime_ns == stamp
 
     generate(tmp_path, **{**params, "num_train": 2})

@@ -141,9 +141,39 @@ def test_markdown_and_figures_show_every_artifact(run):
     assert run["by_name"]["int8"]["phone"]["device"]["name"] in markdown   # the phone's rows
     with Image.open(out / "pareto.png") as pareto:
         assert pareto.format == "PNG"
-    with Image.open(out / "examples.png") as examples:   # image, ground truth, one column per scored file
-        assert examples.width == round(100 * 2.6 * (2 + len(SCORED)))
+    with Image.open(out / "examples.png") as examples:   # a column per image (2), a row per scored file
+        assert examples.width == round(100 * (1.3 + 2.6 * 2))
+        assert examples.height > round(100 * 2.6 * 0.5 * (2 + len(SCORED)))   # and the class legend
     assert not [p.name for p in out.rglob("*.tmp*")]   # every file was renamed into place
+
+
+def test_close_markers_get_their_labels_fanned_out_and_lone_ones_the_default():
+    from stdc_tf.deployment_report.figures import label_offsets
+
+    # onnx, fp32 and fp16 within 1 % of each other; int8 far away
+    points = [(10.0, 70.0), (10.1, 70.05), (50.0, 60.0), (10.05, 69.95)]
+    assert label_offsets(points) == [(28.0, 0.0), (28.0, 14.0), (6.0, 8.0), (28.0, -14.0)]
+    assert label_offsets([(1.0, 2.0)]) == [(6.0, 8.0)] and label_offsets([]) == []
+
+
+def test_examples_have_a_row_per_artifact_and_a_legend_of_the_classes_present(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from stdc_tf.data.labels import CITYSCAPES
+    from stdc_tf.deployment_report.artifacts import Artifact
+    from stdc_tf.deployment_report.figures import plot_examples
+
+    image = np.zeros((1, 8, 16, 3), np.uint8)
+    label = np.full((1, 8, 16), 255, np.uint8)
+    label[0, :4] = 0                                   # road
+    records = [Artifact("fp32", evaluation={"mIoU": 0.5}), Artifact("int8", evaluation={"mIoU": 0.4})]
+    records[0].examples = [np.full((8, 16), 13, np.uint8)] * 3          # car
+    records[1].examples = [np.full((8, 16), 10, np.uint8)] * 3          # sky
+    names = plot_examples(records, [(image, label)] * 3, CITYSCAPES, tmp_path / "examples.png")
+    assert names == ["road", "sky", "car"]
+    with Image.open(tmp_path / "examples.png") as png:
+        assert png.width == round(100 * (1.3 + 2.6 * 3))   # three images fit a page's width
 
 
 def test_bad_options_are_one_line_usage_errors(tmp_path, capsys):
@@ -154,6 +184,21 @@ def test_bad_options_are_one_line_usage_errors(tmp_path, capsys):
     assert main([*common, "--include", "fp32", "--qat-model", "q.h5"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--qat-model is given but --include has no qat" in err
+    (tmp_path / "m.keras").write_bytes(b"PK")
+    (tmp_path / "float.keras").write_bytes(b"PK")
+    assert main([*common, "--qat-model", str(tmp_path / "float.keras")]) == 2   # before any stage
+    assert capsys.readouterr().err.split(": error: ", 1)[1] == (
+        f"--qat-model {tmp_path / 'float.keras'} is a float .keras model: "
+        f"precision qat takes the QAT trainer's .h5 (a float model converts to int8 with calibration)\n")
+    assert main(["--model", str(tmp_path / "float.keras"), "--output", str(tmp_path / "out"),
+                 "--qat-model", str(tmp_path / "m.keras"), "--include", "qat"]) == 2
+    assert "--qat-model" in capsys.readouterr().err
+    (tmp_path / "q.h5").write_bytes(b"\x89HDF")
+    assert main(["--model", str(tmp_path / "q.h5"), "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.split(": error: ", 1)[1] == (
+        f"--model {tmp_path / 'q.h5'} is a quantization-aware (QAT) .h5 model: convert it with "
+        f"precision qat\n")
+    (tmp_path / "m.keras").unlink()
     assert main(common) == 1   # a missing model: one line naming it, nothing written
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "m.keras" in err and not (tmp_path / "out").exists()

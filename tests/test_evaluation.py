@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def test_protocol_on_a_model_that_solves_the_data(color_data, scales, flip, batc
     assert result.summary["num_pixels"] == 6 * (h - 1) * w   # every non-ignored pixel, once
     assert result.protocol["scales"] == list(scales or [1.0]) and result.protocol["flip"] == flip
     assert result.images_per_s > 0 and result.model_images_per_s > 0
+
+
+def test_progress_in_a_log_is_plain_lines(color_data, capsys):
+    """stderr is not a terminal here (as in `evaluate.py … 2>&1 | tee eval.log`): the progress is
+    a newline-terminated line with the running mIoU, no carriage return, no colour codes."""
+    evaluate(load_predictor(color_model()), color_data, progress=True)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    assert re.fullmatch(r"eval keras: 6/6 img \(100%\), [\d.e+]+ img/s, mIoU 100\.00\n", err), err
 
 
 def test_fixed_size_model_gets_images_resized_to_its_input(color_data, caplog):
@@ -223,6 +233,25 @@ def test_cli_evaluates_a_keras_file_and_writes_the_report(color_data, tmp_path, 
     assert metrics["source"]["path"] == str(model_path)
     assert metrics["source"]["size_bytes"] == model_path.stat().st_size
     assert metrics["dataset"]["name"] == "folder" and metrics["protocol"]["scales"] == [1.0]
+
+
+def test_cli_scores_a_keras_file_at_the_size_training_recorded(color_data, tmp_path, capsys):
+    """Without --scale a .keras model that records its validation size is scored at it (the
+    number training reported); --scale 1 scores the images at their own size."""
+    from stdc_tf.models.io import save_keras
+
+    h, w = COLOR_SIZE
+    model_path = save_keras(color_model(), tmp_path / "sized.keras", (h // 2, w // 2))
+    root = color_data.samples[0].image.parents[1]
+    common = ["--model", str(model_path), "--dataset", "folder", "--data-root", str(root), "--no-progress"]
+    assert cli_main([*common, "--output", str(tmp_path / "recorded")]) == 0
+    assert cli_main([*common, "--scale", "1", "--output", str(tmp_path / "scaled")]) == 0
+    capsys.readouterr()
+    recorded, scaled = (json.loads((tmp_path / name / "metrics.json").read_text())
+                        for name in ("recorded", "scaled"))
+    assert (recorded["protocol"]["input_size"], recorded["protocol"]["scales"]) == ([h // 2, w // 2], None)
+    assert (scaled["protocol"]["input_size"], scaled["protocol"]["scales"]) == (None, [1.0])
+    assert recorded["source"]["path"] == scaled["source"]["path"] == str(model_path)
 
 
 def test_cli_scores_a_prediction_folder(cityscapes_preds, capsys):

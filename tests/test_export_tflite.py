@@ -373,3 +373,17 @@ def test_int8_calibrates_on_the_calibration_split_and_only_on_it(tmp_path):
     low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
     assert (low, high) == pytest.approx((0.0, (1 - 0.406) / 0.225), abs=scale)
 
+def test_calibration_progress_in_a_log_is_plain_lines(capfd):
+    """int8 calibration with progress, stderr a file (a log): a plain line per 10 s and one at
+    the end, written past the converter's silenced stderr, no carriage return or colour codes."""
+    from conftest import color_model
+
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (1, 8, 8, 3), dtype=np.uint8) for _ in range(4)]
+    convert_tflite(color_model((8, 8, 3)), ExportSpec((8, 8), output="logits", precision="int8",
+                                                      calibration=images, calibration_steps=4,
+                                                      progress=True), metadata=False)
+    err = capfd.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    assert [line.split(",")[0] for line in err.splitlines() if line.startswith("calibrating")] == [
+        "calibrating: 4/4 img (100%)"]

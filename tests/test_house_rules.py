@@ -174,6 +174,36 @@ def test_error_lines_are_cut_at_a_word_and_say_so():
     assert first_line("short message\nmore") == "short message"
 
 
+def test_the_toolkits_own_error_lines_are_whole_and_verbose_never_cuts(tmp_path):
+    """A hint or list the user needs (the TensorRT install line, the supported model kinds) is
+    never cut; a foreign error is cut at 300 characters, except with -v."""
+    import subprocess
+    import sys
+
+    from stdc_tf.runtime.tensorrt import ENGINE_INSTALL
+
+    hint = "TensorRT is not installed; " + ENGINE_INSTALL + "; supported: " + "; ".join(
+        f"kind {i} (a folder)" for i in range(20))
+    foreign = "not a valid archive: " + "truncated header data " * 40
+    (tmp_path / "fail.py").write_text(
+        "import sys\nfrom stdc_tf import cli\nfrom stdc_tf.errors import StdcError\n"
+        f"def main(args):\n    raise StdcError({hint!r}) if args.own else OSError({foreign!r})\n"
+        "p = cli.parser('fail')\np.add_argument('--own', action='store_true')\n"
+        "sys.exit(cli.run(main, p))\n")
+
+    def error(*args: str) -> str:
+        proc = subprocess.run([sys.executable, str(tmp_path / "fail.py"), *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1
+        return proc.stderr
+
+    assert error("--own") == f"error: {hint}\n"
+    assert len(hint) > 400
+    cut = error()
+    assert cut.endswith(" …\n") and len(cut) < 320
+    assert error("-v") == f"error: {foreign.strip()}\n"
+
+
 def test_a_closed_pipe_ends_the_output_quietly(tmp_path):
     """`command | head`: no "Broken pipe" line, no traceback."""
     import subprocess

@@ -221,3 +221,25 @@ def test_build_model_refuses_a_class_count_that_is_not_a_positive_int(bad):
 
     with pytest.raises(ConfigError, match=f"num_classes must be a positive int, got {bad!r}"):
         build_model("stdc1_seg50", num_classes=bad)
+
+
+def test_the_trained_input_size_is_recorded_in_keras_and_h5_files(tmp_path):
+    """One reader for both formats; a file without the record (or not a model) gives None."""
+    import h5py
+
+    from conftest import color_model
+    from stdc_tf.models.io import record_input_size, trained_input_size
+
+    model = color_model((16, 24, 3))
+    save_keras(model, tmp_path / "sized.keras", (16, 24))
+    save_keras(model, tmp_path / "plain.keras")
+    assert trained_input_size(tmp_path / "sized.keras") == (16, 24)
+    assert trained_input_size(tmp_path / "plain.keras") is None
+    assert load_keras(tmp_path / "sized.keras").count_params() == model.count_params()
+    with h5py.File(tmp_path / "q.h5", "w") as f:
+        f.create_dataset("w", data=[1.0])
+    assert trained_input_size(tmp_path / "q.h5") is None
+    record_input_size(tmp_path / "q.h5", (128, 256))
+    assert trained_input_size(tmp_path / "q.h5") == (128, 256)
+    (tmp_path / "text.keras").write_text("not a zip")
+    assert trained_input_size(tmp_path / "text.keras") is None

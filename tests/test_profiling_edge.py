@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 
 import jsonschema
 import pytest
 
-from conftest import color_model, run_cli
+from conftest import ROOT, color_model, run_cli
 from stdc_tf.profiling import records as report_lib
-from stdc_tf.profiling.edge import compatibility, profile_edge
+from stdc_tf.profiling.edge import compatibility, host_threads, profile_edge
 
 SIZE = (16, 24)
 
@@ -70,6 +74,28 @@ def test_cli_prints_tables_and_writes_json(tmp_path, tflite):
     assert "XNNPACK" in done.stdout and "interpreter none threads=1" in done.stdout
     assert "DestroyAccelerator" not in done.stderr     # LiteRT's native log stays out
     jsonschema.validate(json.loads(out.read_text()), report_lib.REPORT_SCHEMA)
+    # run_cli refused LiteRT's "INFO: [environment.cc…" lines above; -v shows them
+    verbose = subprocess.run([sys.executable, "convert/profile_edge.py", "-v", "--model", str(tflite),
+                              "--threads", "1", "--warmup", "0", "--runs", "1", "--no-gpu"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert verbose.returncode == 0, verbose.stderr[-2000:]
+    assert "INFO: [environment.cc:36] Creating LiteRT environment with options" in verbose.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux CPU affinity")
+def test_default_threads_are_clipped_to_the_cores_and_more_is_a_warning(caplog):
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})   # this process may use one core
+    try:
+        with caplog.at_level(logging.INFO, logger="stdc_tf.profiling.edge"):
+            assert host_threads(None) == [1]
+            assert host_threads([1, 2]) == [1, 2]
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert [r.getMessage() for r in caplog.records if r.name == "stdc_tf.profiling.edge"] == [
+        "threads 1 (the default 1,2,4, clipped to the 1 core(s) here)",
+        "--threads 2: more threads than the 1 core(s) here; those timings measure threads competing "
+        "for cores"]
 
 
 def test_cli_one_line_errors(tmp_path):
@@ -83,3 +109,16 @@ def test_cli_one_line_errors(tmp_path):
         done = run_cli("convert/profile_edge.py", *args)
         assert done.returncode == code, (args, done.stderr)
         assert words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_litert_reason_is_its_first_error_line_not_a_warning_quoting_one():
+    from stdc_tf.runtime.litert import native_reason
+
+    lines = [   # LiteRT 2.x, CompiledModel with the GPU accelerator on a machine without a GPU
+        "INFO: [environment.cc:36] Creating LiteRT environment with options",
+        "WARNING: [compiler_plugin.cc:312] Failed to load plugin at: libLiteRtCompilerPlugin_IntelOpenvino.so "
+        "with error: ERROR: [litert/compiler/plugin/compiler_plugin.cc:259]",
+        "ERROR: [delegate_webgpu.cc:359] Failed to initialize WebGPU environment: INTERNAL: No adapters found",
+        "E0000 00:00:1796655208.253860   28323 delegate_webgpu.cc:736] Failed to get or create delegate"]
+    assert native_reason(lines) == "Failed to initialize WebGPU environment: INTERNAL: No adapters found"
+    assert native_reason(lines[:2]) is None

@@ -48,3 +48,26 @@ def test_disabled_prints_nothing_and_seconds_format():
         p.update(3)
     assert out.getvalue() == ""
     assert (format_seconds(75.2), format_seconds(3725)) == ("1:15", "1:02:05")
+
+
+def test_slow_items_show_their_time_each_and_fast_ones_a_rate():
+    out = io.StringIO()
+    p = Progress(10, "train", "step", every=2, stream=out)
+    p._t0 -= 20.0   # as if the two steps below had taken 20 s
+    p.update(2, loss=0.5)
+    assert out.getvalue() == "train: 2/10 step (20%), 10 s/step, ETA 1:20, loss 0.5\n"
+    fast = Progress(None, "eval", "img", stream=io.StringIO(), every=1000)
+    fast._t0 -= 100.0
+    fast.update(3000)
+    assert fast.line() == "eval: 3000 img, 30 img/s"
+
+
+def test_profiler_timing_prints_plain_lines_in_a_log(capsys):
+    """The profilers' warm-up and timed runs, with stderr a pipe: one plain line at the end."""
+    from stdc_tf.profiling.timing import time_runs
+
+    timings = time_runs(lambda: None, warmup=2, runs=3, label="interpreter xnnpack threads=1")
+    assert len(timings.runs) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("interpreter xnnpack threads=1: 5/5 run (100%), ") and err.count("\n") == 1
+    assert "\r" not in err and "\x1b" not in err

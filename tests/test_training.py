@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -59,7 +60,7 @@ def test_config_precedence_and_errors(tmp_path):
     path.write_text("batch_sise: 7\n")
     with pytest.raises(ConfigError, match=r"unknown option\(s\) \['batch_sise'\]"):
         load_config(path=path)
-    with pytest.raises(FileNotFoundError, match="config file not found: nope.yaml"):
+    with pytest.raises(ConfigError, match="--config nope.yaml: no such file"):
         load_config(path="nope.yaml")
     with pytest.raises(ConfigError, match="--crop-size takes two numbers"):
         TrainConfig(crop_size=[1, 2, 3])
@@ -78,8 +79,8 @@ def test_cli_help_documents_every_option_and_bad_input_is_one_line():
         "train.py: error: unknown --preset 'stdc9_seg50'; valid presets: stdc1, stdc2, stdc1_seg50, "
         "stdc2_seg50, stdc1_seg75, stdc2_seg75"]
     proc = run_cli("training/train.py", "--config", "missing.yaml")
-    assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == ["error: config file not found: missing.yaml"]
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["train.py: error: --config missing.yaml: no such file"]
 
 
 def test_non_finite_loss_names_the_step_and_terms(tmp_path):
@@ -312,7 +313,21 @@ def test_pretrained_backbone_initialises_the_backbone(tmp_path):
         kernel, imagenet["features.3.conv_list.2.conv.weight"].transpose(2, 3, 1, 0))
 
 
+def plain_progress(output: str, total: int) -> list[tuple[int, bool]]:
+    """(step, has an ETA) of each plain progress line of a piped training run; every line must
+    be whole: step, time per step, ETA until the last, loss, lr."""
+    line = re.compile(rf"^train: (\d+)/{total} step \(\d+%\), [\d.]+ (s/step|step/s)(, ETA \d+:\d\d)?, "
+                      r"loss [\d.e+-]+, lr [\d.e+-]+$")
+    lines = [text for text in output.splitlines() if text.startswith("train: ")]
+    matches = [line.match(text) for text in lines]
+    assert all(matches), lines
+    return [(int(m.group(1)), m.group(3) is not None) for m in matches]
+
+
 def test_corrupt_training_image_stops_with_its_name(tmp_path):
+    """…and the run that skips it, piped as `train.py … 2>&1 | tee train.log` would be, logs one
+    plain line per --log-every steps (none for the checkpoint read at step 3), no carriage return
+    or colour code; its models record the size they were validated at, the conversion default."""
     from stdc_tf.data.synthetic import generate
 
     cfg = tiny(tmp_path, data_root=str(tmp_path / "data"), synthetic_counts=[8, 2], iterations=4)
@@ -326,9 +341,20 @@ def test_corrupt_training_image_stops_with_its_name(tmp_path):
     proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.05")
     assert proc.returncode == 1   # 1 of 8 files is more than 5 %: one line, never an endless loop
     assert "1 of the 8 files of the training split are unreadable" in proc.stderr.splitlines()[-1]
-    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.5")
+    proc = run_cli("training/train.py", *flags(cfg), "--skip-bad-samples", "--max-bad-fraction", "0.5",
+                   "--log-every", "2", "--checkpoint-every", "3", "--output-dir", str(tmp_path / "skip"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert bad.name in proc.stderr          # logged, then skipped
+    assert "\r" not in proc.stdout + proc.stderr and "\x1b" not in proc.stdout + proc.stderr
+    assert plain_progress(proc.stderr, 4) == [(2, True), (4, False)]
+    assert "step 4: val mIoU100 " in proc.stderr
+
+    from stdc_tf.export.contract import deployment_size
+    from stdc_tf.models.io import load_keras, trained_input_size
+
+    final = tmp_path / "skip" / "final.keras"
+    assert trained_input_size(final) == trained_input_size(tmp_path / "skip" / "best_mIoU100.keras") == (64, 128)
+    assert deployment_size(load_keras(final), None, str(final)) == (64, 128)   # not the preset's 512x1024
 
 
 def test_decayed_detail_fuse_follows_the_reference_sgd(tmp_path):

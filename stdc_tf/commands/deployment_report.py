@@ -42,6 +42,7 @@ from stdc_tf.deployment_report import ARTIFACTS  # light: TensorFlow and the run
 from stdc_tf.errors import ConfigError, StdcError
 from stdc_tf.export.contract import DEFAULT_CALIBRATION_STEPS
 from stdc_tf.profiling.adb import ACCELERATORS
+from stdc_tf.quantization.trained import check_model_kind
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset root folder (default: %(default)s)")
     p.add_argument("--split", default="val", help="split every artifact is scored on (default: %(default)s)")
     p.add_argument("--input-size", type=input_size, metavar="HxW",
-                   help="the artifacts' fixed input size (default: the model's preset size)")
+                   help="the artifacts' fixed input size (default: the size training validated "
+                        "the model at, recorded in its file; else its preset's size)")
     p.add_argument("--calibration-split", default="train", help="int8 calibration split (default: %(default)s)")
     p.add_argument("--calibration-steps", type=int, default=DEFAULT_CALIBRATION_STEPS,
                    help="int8 calibration images (default: %(default)s)")
@@ -88,9 +90,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--qat-model is given but --include has no qat")
     check_writable_dir(args.output, "--output")
     cli.check_output(args.output, folder=True)
-    cli.check_input(args.model)
-    if args.qat_model is not None:
-        cli.check_input(args.qat_model, "--qat-model")
+    check_model_kind(cli.check_input(args.model), quantized=False, option="--model")
+    if args.qat_model is not None:   # every given file is of its kind before the first stage
+        check_model_kind(cli.check_input(args.qat_model, "--qat-model"), quantized=True,
+                         option="--qat-model")
     from stdc_tf.runtime.devices import configure_tensorflow_gpu
 
     cli.import_tensorflow(configure_tensorflow_gpu)   # TensorRT rows build in this process

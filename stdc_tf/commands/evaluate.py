@@ -47,7 +47,9 @@ def build_parser():
     scale = parser.add_mutually_exclusive_group()
     scale.add_argument("--scale", type=float, metavar="S",
                        help="single-scale protocol: resize images by S before the model (Cityscapes "
-                            "Seg50: 0.5, Seg75: 0.75); default 1, or the model's fixed input size")
+                            "Seg50: 0.5, Seg75: 0.75); default 1, or the model's fixed input size, "
+                            "or for a .keras model the size training validated it at (recorded "
+                            "in the file: its training's own score)")
     scale.add_argument("--scales", type=float, nargs="+", metavar="S",
                        help="multi-scale: average probabilities over these scales, e.g. "
                             "0.5 0.75 1.0 1.25 1.5 1.75 (models that take any input size)")
@@ -106,6 +108,25 @@ def _check_recorded_classes(model: Path, dataset) -> None:
                               f"{dataset.info.name!r} has {dataset.info.num_classes}")
 
 
+def _predictor(model: Path, scales: list[float] | None):
+    """The runtime for ``model``; a ``.keras`` model that records the size training validated it
+    at is scored at that size when no scale is asked for, so the default gives the number
+    training reported for it."""
+    from stdc_tf.models.io import trained_input_size
+    from stdc_tf.runtime import load_predictor
+
+    size = trained_input_size(model) if scales is None and model.suffix == ".keras" else None
+    if size is None:
+        return load_predictor(model)
+    from stdc_tf.models import fixed_input_model
+    from stdc_tf.models.io import load_keras
+    from stdc_tf.runtime.tensorflow import KerasPredictor
+
+    cli.log.info("scoring at %dx%d, the size %s was trained and validated at (--scale S scores a "
+                 "scale of each image instead)", *size, model)
+    return KerasPredictor(fixed_input_model(load_keras(model), size), model)
+
+
 def run(args) -> int:
     check_options(args)
     cli.import_tensorflow()
@@ -113,7 +134,6 @@ def run(args) -> int:
     from stdc_tf.evaluation.evaluator import evaluate
     from stdc_tf.evaluation.outputs import format_summary, write_report
     from stdc_tf.evaluation.predictions import score_predictions
-    from stdc_tf.runtime import load_predictor
 
     dataset = load_dataset(args.dataset, args.data_root, args.split)
     if args.model is not None:
@@ -122,7 +142,7 @@ def run(args) -> int:
         result = score_predictions(args.predictions, dataset, args.ids, progress=not args.no_progress)
     else:
         scales = args.scales or ([args.scale] if args.scale is not None else None)
-        result = evaluate(load_predictor(args.model), dataset, scales, args.flip, args.batch_size,
+        result = evaluate(_predictor(args.model, scales), dataset, scales, args.flip, args.batch_size,
                           progress=not args.no_progress, skip_bad_samples=args.skip_bad_samples,
                           save_predictions=args.save_predictions, ids=args.ids)
     print(format_summary(result))

@@ -29,13 +29,15 @@ from stdc_tf import cli
 from stdc_tf.cli import choice_list, input_size, int_list
 from stdc_tf.errors import ConfigError
 from stdc_tf.profiling.adb import ACCELERATORS, TOOLS
+from stdc_tf.profiling.edge import DEFAULT_THREADS
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = cli.parser(__doc__)
     p.add_argument("--model", required=True, type=Path, metavar="TFLITE", help=".tflite file")
-    p.add_argument("--threads", type=int_list, default=[1, 2, 4], metavar="N,N",
-                   help="CPU thread counts (default: 1,2,4)")
+    p.add_argument("--threads", type=int_list, metavar="N,N",
+                   help="CPU thread counts (default: 1,2,4; on the host at most its cores, and a "
+                        "warning for more)")
     p.add_argument("--warmup", type=int, default=10, help="warm-up runs (default: 10)")
     p.add_argument("--runs", type=int, default=50, help="timed runs (default: 50)")
     p.add_argument("--input-size", type=input_size, metavar="HxW",
@@ -78,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
         mask = "" if args.cpu_mask == "none" else args.cpu_mask
         report = profile_adb(args.model, args.benchmark_binary, serial=args.serial,
-                             threads=args.threads, accelerators=args.accelerators,
+                             threads=args.threads or list(DEFAULT_THREADS), accelerators=args.accelerators,
                              warmup=args.warmup, runs=args.runs, tool=args.tool, cpu_mask=mask,
                              op_profiling=not args.no_op_profiling)
     else:

@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                       check=load_dataset(args.dataset, args.data_root, args.split) if args.dataset else None,
                       check_images=args.check_images,
                       # unset: the precision's own limits (export_onnx); an explicit 0 is 0
-                      max_relative_logit_diff=args.tolerance, min_class_agreement=args.min_agreement)
+                      max_relative_logit_diff=args.tolerance, min_class_agreement=args.min_agreement,
+                      progress=not args.quiet)
     print("\n".join(export_onnx(model, args.output, spec, opset=args.opset).lines()))
     return 0
 

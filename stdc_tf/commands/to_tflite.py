@@ -93,7 +93,8 @@ def build_parser():
     p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="default: %(default)s")
     p.add_argument("--output", type=Path, required=True, help="the .tflite file to write")
     p.add_argument("--input-size", type=cli.input_size, metavar="HxW",
-                   help="fixed input height x width, e.g. 512x1024 (default: the model's preset size)")
+                   help="fixed input height x width, e.g. 512x1024 (default: the size training "
+                        "validated the model at, recorded in its file; else its preset's size)")
     p.add_argument("--io", choices=INPUT_TYPES, default="uint8",
                    help="input: uint8 pixels, normalized in the graph, or float32 normalized "
                         "(default: %(default)s)")

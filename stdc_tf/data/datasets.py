@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from stdc_tf.data.labels import (
 from stdc_tf.errors import StdcError, shown
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+log = logging.getLogger(__name__)
 
 
 class DataError(StdcError, ValueError):
@@ -130,8 +132,10 @@ def _split_dirs(top: Path, split: str) -> list[Path]:
     return [_require_dir(top / split, "split")]
 
 
-def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path) -> list[Sample]:
-    """Match images and labels by key; any file without a partner is an error."""
+def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path,
+          skipped: Iterable[Path] = ()) -> list[Sample]:
+    """Match images and labels by key; any file without a partner is an error (which names the
+    ``skipped`` files of the image folder: a label's image may be among them)."""
     problems = []
     for what, mine, theirs in (("images without a label", images, labels),
                                ("labels without an image", labels, images)):
@@ -139,8 +143,16 @@ def _pair(images: dict[str, Path], labels: dict[str, Path], where: Path) -> list
         if lonely:
             problems.append(f"{len(lonely)} {what}: {shown(lonely)}")
     if problems:
+        skipped = sorted(str(p) for p in skipped)
+        if skipped:
+            problems.append(_not_images(skipped))
         raise DataError(f"unmatched files under {where}: " + "; ".join(problems))
     return [Sample(images[k], labels[k]) for k in sorted(images)]
+
+
+def _not_images(files: list[str]) -> str:
+    return (f"skipped {len(files)} file(s) that are not images (an image ends in "
+            f"{', '.join(IMAGE_SUFFIXES)}): {shown(files)}")
 
 
 def _by_stem(files: Iterable[Path], ending: str = "") -> dict[str, Path]:
@@ -219,9 +231,14 @@ def _folder(root: Path, split: str) -> SegDataset:
         image_dir = _require_dir(image_dir / split, "split")
         label_dir = _require_dir(label_dir / split, "split")
     images = _by_stem(image_dir.iterdir())
+    skipped = sorted(p for p in image_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+                     and p.suffix.lower() not in IMAGE_SUFFIXES)   # a video, a text file
     labels = _by_stem(p for p in label_dir.iterdir() if p.suffix.lower() == ".png")
     lut = None if raw_ignore == IGNORE_INDEX else remap_ignore_lut(raw_ignore)
-    return SegDataset(_pair(images, labels, root), info, lut)
+    samples = _pair(images, labels, root, skipped)
+    if skipped:
+        log.warning("%s", _not_images([str(p) for p in skipped]))
+    return SegDataset(samples, info, lut)
 
 
 def _synthetic(root: Path, split: str, **generate_kwargs) -> SegDataset:

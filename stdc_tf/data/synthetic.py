@@ -15,6 +15,7 @@ from __future__ import annotations
 import colorsys
 import fcntl
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cityscapesscripts.helpers.labels import name2label
 GENERATOR_VERSION = 2   # bump whenever the images change, so old copies get regenerated
 CITY = "synth"
 MARKER = "synthetic.json"
+log = logging.getLogger(__name__)
 SPLITS = ("train", "val")
 
 _ID = {name: name2label[name].id for name in ("ego vehicle", "static", "road", "sidewalk", "building",
@@ -301,6 +303,8 @@ def generate(root: str | Path, num_train: int = 240, num_val: int = 60, height: 
         if state is None and any((root / top).exists() for top in ("leftImg8bit", "gtFine")):
             raise FileExistsError(f"{root} already holds a dataset that is not a synthetic one "
                                   f"(no {MARKER}); generate into an empty folder")
+        log.info("generating the synthetic dataset at %s (%d + %d images of %dx%d: about a "
+                 "minute for the defaults)", root, num_train, num_val, height, width)
         marker.write_text(json.dumps({**params, "complete": False}))
         for split, count in zip(SPLITS, (num_train, num_val)):
             image_dir = root / "leftImg8bit" / split / CITY

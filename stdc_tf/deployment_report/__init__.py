@@ -33,6 +33,7 @@ from stdc_tf.data.datasets import SegDataset
 from stdc_tf.deployment_report.artifacts import ARTIFACTS, Artifact, Context, ReportSettings, run_one
 from stdc_tf.deployment_report.document import FILES, markdown, report_json, summary_table
 from stdc_tf.errors import StdcError
+from stdc_tf.progress import Progress
 
 __all__ = ["ARTIFACTS", "FILES", "ReportSettings", "deployment_report", "summary_table"]
 
@@ -48,8 +49,6 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
     ``calibration`` the split int8 calibrates on (needed when ``int8`` is included), ``dataset``
     where ``val`` came from (name, root, split), for the report.
     """
-    from tqdm import tqdm
-
     from stdc_tf.export.calibration import spread
     from stdc_tf.export.contract import deployment_size
     from stdc_tf.models import num_classes
@@ -89,13 +88,13 @@ def deployment_report(model_path: str | Path, val: SegDataset, output: str | Pat
                 plot_examples(records, images, val.info, tmp)
         return report
 
-    bar = tqdm(records, desc="report", unit="artifact", disable=not settings.progress)
+    bar = Progress(len(records), "report", "artifact", every=1, enabled=settings.progress)
     try:
         with _bars_and_log_lines(settings.progress):
-            for record in bar:
-                bar.set_postfix_str(record.name)
+            for record in records:
                 run_one(ctx, record, images)
                 write()
+                bar.update(1, done=f"{record.name} ({record.status})")
     except BaseException:   # Ctrl-C, SIGTERM: say what did not finish, keep the rest
         for record in records:
             if record.status == "pending":

@@ -35,6 +35,7 @@ from stdc_tf.data.datasets import SegDataset
 from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.errors import StdcError
 from stdc_tf.evaluation.metrics import ConfusionMatrix, summarize
+from stdc_tf.progress import Progress
 from stdc_tf.runtime import Predictor
 from stdc_tf.visualize import resize_nearest
 
@@ -144,18 +145,17 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index)
     warned: set[tuple] = set()
     clock = Throughput()
-    bar = Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress)
-    for keys, images, labels in iterate_with_clear_errors(
-            eval_dataset(dataset, batch_size, skip_bad_samples, keys=True)):
-        preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]), scales,
-                                               flip, info, warned)
-        matrix.update(labels.numpy(), preds)
-        for key, pred in zip(keys.numpy() if save_predictions is not None else (), preds):
-            image = dataset.samples[int(key)].image
-            write_label_png(Path(save_predictions) / label_file_name(image.stem, ids), pred, ids)
-        clock.batch_done(len(labels), model_seconds)
-        bar.update(len(labels), mIoU=round(100 * matrix.miou(), 2))
-    bar.close()
+    with Progress(len(dataset), f"eval {predictor.runtime}", "img", enabled=progress) as bar:
+        for keys, images, labels in iterate_with_clear_errors(
+                eval_dataset(dataset, batch_size, skip_bad_samples, keys=True)):
+            preds, model_seconds = predict_classes(predictor, images, tuple(labels.shape[1:3]),
+                                                   scales, flip, info, warned)
+            matrix.update(labels.numpy(), preds)
+            for key, pred in zip(keys.numpy() if save_predictions is not None else (), preds):
+                image = dataset.samples[int(key)].image
+                write_label_png(Path(save_predictions) / label_file_name(image.stem, ids), pred, ids)
+            clock.batch_done(len(labels), model_seconds)
+            bar.update(len(labels), mIoU=f"{100 * matrix.miou():.2f}")
     classes = predictor.output_kind == "classes"
     protocol = {"scales": None if scales == (None,) else list(scales), "flip": flip, "batch_size": batch_size,
                 "input_size": list(predictor.input_size) if predictor.input_size else None,
@@ -224,13 +224,18 @@ def _name(predictor: Predictor) -> str:
     return f"model {predictor.path}" if predictor.path else f"the {predictor.runtime} model"
 
 
+def scaled_size(image_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The model input for ``image_size`` images at ``scale`` (as the reference: truncated)."""
+    return int(image_size[0] * scale), int(image_size[1] * scale)
+
+
 def _input_size(predictor: Predictor, image_size: tuple[int, int], scale: float | None,
                  warned: set[tuple]) -> tuple[int, int]:
     """``int(size * scale)``, or the predictor's fixed size (with a warning if they differ)."""
     fixed = predictor.input_size
     if scale is None:
         return fixed
-    wanted = (int(image_size[0] * scale), int(image_size[1] * scale))
+    wanted = scaled_size(image_size, scale)
     if min(wanted) < 1:
         raise EvaluationError(f"scale {scale:g} makes {image_size[0]}x{image_size[1]} images "
                               f"{wanted[0]}x{wanted[1]}: nothing left to segment")

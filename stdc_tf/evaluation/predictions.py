@@ -30,6 +30,7 @@ from stdc_tf.errors import shown
 from stdc_tf.evaluation.evaluator import EvalResult, EvaluationError, Throughput
 from stdc_tf.evaluation.label_files import PREDICTION_IDS
 from stdc_tf.evaluation.metrics import ConfusionMatrix, first_invalid
+from stdc_tf.progress import Progress
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,8 +80,6 @@ def score_predictions(pred_dir: str | Path, dataset: SegDataset, ids: str = "tra
     ``ids``: ``trainIds`` (class indices, 255 = no class) or ``labelIds`` (Cityscapes labelIds,
     the format of the official benchmark; Cityscapes-layout datasets only).
     """
-    from tqdm import tqdm
-
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
         raise EvaluationError(f"prediction folder {pred_dir} does not exist")
@@ -90,10 +89,11 @@ def score_predictions(pred_dir: str | Path, dataset: SegDataset, ids: str = "tra
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index, void_predictions=True)
     clock = Throughput()
     read = lambda pair: _read_pair(*pair, dataset, allowed, lut, ids)
-    for label, pred in tqdm(_prefetched(read, pairs), total=len(pairs), unit="img",
-                            desc="score predictions", disable=not progress):
-        matrix.update(label, pred)
-        clock.batch_done(1)
+    with Progress(len(pairs), "score predictions", "img", enabled=progress) as bar:
+        for label, pred in _prefetched(read, pairs):
+            matrix.update(label, pred)
+            clock.batch_done(1)
+            bar.update()
     return EvalResult(matrix.hist, list(info.class_names), clock.images, clock.seconds(),
                       clock.images_per_s(),
                       {"path": str(pred_dir), "runtime": "predictions", "ids": ids},

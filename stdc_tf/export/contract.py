@@ -159,15 +159,23 @@ class ExportResult:
 
 
 def deployment_size(model: Any, given: tuple[int, int] | None, name: str) -> tuple[int, int]:
-    """The fixed input size to export at: ``given``, else the model's own fixed size, else its
-    preset's (said in a log line, with the way to change it)."""
+    """The fixed input size to export at: ``given``, else the model's own fixed size, else the
+    size training validated it at (recorded in the file ``name``: a model trained at 128x256
+    converts at 128x256), else its preset's (the last two said in a log line, with the way to
+    change it)."""
     from stdc_tf.models import describe_model, get_preset
+    from stdc_tf.models.io import trained_input_size
 
     if given is not None:
         return tuple(given)
     static = _static_size(model)
     if static is not None:
         return static
+    recorded = trained_input_size(name)
+    if recorded is not None:
+        log.info("input size %dx%d: the size %s was trained and validated at (--input-size HxW "
+                 "exports another)", *recorded, name)
+        return recorded
     try:
         preset = describe_model(model).preset
     except ValueError:   # not an STDC model of this toolkit

@@ -54,6 +54,7 @@ from stdc_tf.export.contract import (
 )
 from stdc_tf.export.qdq import symmetric_int8_qdq
 from stdc_tf.export.tensorrt_rules import tensorrt_violations
+from stdc_tf.progress import Progress
 
 DEFAULT_OPSET = 17
 PRECISIONS = ("fp32", "int8", "qat")
@@ -170,12 +171,15 @@ def quantize_int8(proto: Any, spec: ExportSpec) -> Any:
         def __init__(self) -> None:
             self._batches = iter(images)
             self._left = spec.calibration_steps
+            self.bar = Progress(spec.calibration_steps, "calibrating", "img", enabled=spec.progress)
 
         def get_next(self) -> dict | None:
             batch = next(self._batches, None) if self._left > 0 else None
             if batch is None:
+                self.bar.close()
                 return None
             self._left -= 1
+            self.bar.update()
             batch = np.asarray(batch)
             batch = batch[None] if batch.ndim == 3 else batch
             if batch.shape[1:] != (*spec.input_size, 3):
@@ -189,8 +193,9 @@ def quantize_int8(proto: Any, spec: ExportSpec) -> Any:
     with tempfile.TemporaryDirectory(prefix="onnx_int8_") as work:
         source, target = Path(work) / "float.onnx", Path(work) / "int8.onnx"
         source.write_bytes(proto.SerializeToString())
+        reader = Reader()
         try:
-            quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
+            quantize_static(str(source), str(target), reader, quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8,
                             weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
                             extra_options={"CalibTensorRangeSymmetric": False})
@@ -199,6 +204,7 @@ def quantize_int8(proto: Any, spec: ExportSpec) -> Any:
         except Exception as e:  # onnxruntime.quantization raises many types
             raise ExportError(f"onnxruntime static int8 quantization failed: {first_line(e)}") from e
         finally:
+            reader.bar.close()
             root.removeFilter(advice)
         quantized = onnx.load(str(target))
     del quantized.metadata_props[:]

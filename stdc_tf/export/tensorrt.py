@@ -34,6 +34,7 @@ from stdc_tf.atomic import atomic_output
 from stdc_tf.export import ExportError
 from stdc_tf.export.contract import ExportResult, ExportSpec, checked_write
 from stdc_tf.export.onnx import METADATA_PREFIX
+from stdc_tf.progress import Progress
 from stdc_tf.runtime.tensorrt import (
     DeviceBuffer,
     EngineInfo,
@@ -128,6 +129,7 @@ def _calibrator(trt: Any, batches: list[np.ndarray], dtype: np.dtype) -> Any:
         def __init__(self):
             super().__init__()
             self._batches = iter(batches)
+            self._bar = Progress(len(batches), "calibrating", "batch")
             self._buffer = DeviceBuffer(_prepare(batches[0], dtype).nbytes)
             self._current: np.ndarray | None = None
 
@@ -137,7 +139,9 @@ def _calibrator(trt: Any, batches: list[np.ndarray], dtype: np.dtype) -> Any:
         def get_batch(self, names: list[str]) -> list[int] | None:
             batch = next(self._batches, None)
             if batch is None:
+                self._bar.close()
                 return None
+            self._bar.update()
             self._current = _prepare(batch, dtype)
             self._buffer.upload(self._current)
             cuda_call(cudart.cudaDeviceSynchronize())
@@ -190,24 +194,20 @@ def _typing_plan(trt: Any, spec: OnnxInput, precision: str, onnx_path: Path) -> 
 
 
 def _progress(trt: Any) -> Any:
-    """A progress bar per top-level build phase (builds take minutes)."""
-    import sys
+    """A progress bar per top-level build phase (builds take minutes); plain lines in a log."""
 
-    from tqdm import tqdm
-
-    class Progress(trt.IProgressMonitor):
+    class Monitor(trt.IProgressMonitor):
         def __init__(self):
             trt.IProgressMonitor.__init__(self)
-            self._bars: dict[str, Any] = {}
+            self._bars: dict[str, Progress] = {}
 
         def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
             if parent_phase is None:   # nested phases would flood the terminal
-                self._bars[phase_name] = tqdm(total=num_steps, desc=phase_name, leave=False,
-                                              file=sys.stderr, disable=not sys.stderr.isatty())
+                self._bars[phase_name] = Progress(num_steps, phase_name, "step", leave=False)
 
         def step_complete(self, phase_name: str, step: int) -> bool:
             if phase_name in self._bars:
-                self._bars[phase_name].update(step + 1 - self._bars[phase_name].n)
+                self._bars[phase_name].update(step + 1 - self._bars[phase_name].done)
             return True   # False would cancel the build
 
         def phase_finish(self, phase_name: str) -> None:
@@ -215,7 +215,7 @@ def _progress(trt: Any) -> Any:
             if bar is not None:
                 bar.close()
 
-    return Progress()
+    return Monitor()
 
 
 def _parse(trt: Any, builder: Any, logger: Any, data: bytes, strongly_typed: bool,

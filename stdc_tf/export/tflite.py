@@ -57,6 +57,7 @@ from stdc_tf.export.contract import (
 from stdc_tf.export.metadata import build_metadata, read_metadata, write_metadata
 from stdc_tf.native import DeferredSignals, deferred_signals, native_stderr
 from stdc_tf.runtime.flatbuffer import float_ops_inside, io_details, read_graph
+from stdc_tf.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +121,20 @@ def _representative(images: Iterable[np.ndarray], steps: int, io: str, input_siz
                     progress: TextIO | None, held: DeferredSignals | None = None) -> Any:
     """The converter's ``representative_dataset``: ``steps`` images in the graph's input type;
     it stops early once ``held`` has a signal (the conversion then ends and the signal is raised)."""
-    from tqdm import tqdm
-
     from stdc_tf.models.preprocessing import normalize
 
     def gen():
-        bar = tqdm(total=steps, desc="calibrating", unit="img", file=progress,
-                   disable=progress is None)
-        for image in itertools.islice(images, steps):
-            if held is not None and held.signum is not None:
-                break
-            image = np.asarray(image)
-            image = image[None] if image.ndim == 3 else image
-            if input_size is not None and image.shape[1:] != (*input_size, 3):
-                raise ConfigError(f"calibration images must be {input_size[0]}x{input_size[1]} RGB, "
-                                  f"got shape {image.shape[1:]}")
-            yield [image.astype(np.uint8) if io == "uint8" else normalize(image)]
-            bar.update(1)
-        bar.close()
+        with Progress(steps, "calibrating", "img", stream=progress, enabled=progress is not None) as bar:
+            for image in itertools.islice(images, steps):
+                if held is not None and held.signum is not None:
+                    break
+                image = np.asarray(image)
+                image = image[None] if image.ndim == 3 else image
+                if input_size is not None and image.shape[1:] != (*input_size, 3):
+                    raise ConfigError(f"calibration images must be {input_size[0]}x{input_size[1]} "
+                                      f"RGB, got shape {image.shape[1:]}")
+                yield [image.astype(np.uint8) if io == "uint8" else normalize(image)]
+                bar.update(1)
 
     return gen
 
@@ -193,7 +190,7 @@ def convert_tflite(model: Any, spec: ExportSpec, *, metadata: bool = True, targe
     if quantized and output == "logits":
         converter.inference_output_type = tf.int8
     try:
-        with deferred_signals() as held, native_stderr(passthrough=log.isEnabledFor(logging.DEBUG)) as native, \
+        with deferred_signals() as held, native_stderr() as native, \
                 warnings.catch_warnings():
             warnings.simplefilter("ignore")   # "Statistics for quantized inputs were expected" (qat)
             if precision == "int8":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 import time
 from collections import Counter
@@ -36,12 +37,31 @@ from stdc_tf.errors import ConfigError, StdcError, first_line
 from stdc_tf.native import native_stderr
 from stdc_tf.profiling import environment, records
 from stdc_tf.profiling.timing import host_peak, time_runs
+from stdc_tf.runtime.litert import native_reason
 
 log = logging.getLogger(__name__)
 
 TIMED_REGION = "invoke only: input written to the runtime's input tensor before the runs"
 HOST_APIS = ("interpreter", "compiled_model")
 DEFAULT_INPUT_SIZE = (512, 1024)
+DEFAULT_THREADS = (1, 2, 4)
+
+
+def host_threads(threads: Sequence[int] | None) -> list[int]:
+    """The thread counts to time here: the default clipped to the cores this process may use;
+    counts asked for beyond them are kept, with a warning (they time oversubscribed cores)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if threads is None:
+        clipped = sorted({min(t, cores) for t in DEFAULT_THREADS})
+        if clipped != list(DEFAULT_THREADS):
+            log.info("threads %s (the default %s, clipped to the %d core(s) here)",
+                     ",".join(map(str, clipped)), ",".join(map(str, DEFAULT_THREADS)), cores)
+        return clipped
+    over = [t for t in threads if t > cores]
+    if over:
+        log.warning("--threads %s: more threads than the %d core(s) here; those timings measure "
+                    "threads competing for cores", ",".join(map(str, over)), cores)
+    return list(threads)
 
 
 @dataclass(frozen=True)
@@ -95,15 +115,6 @@ def _prepared_input(path: Path, input_size: tuple[int, int] | None) -> np.ndarra
     return predictor.prepare_input(image)
 
 
-_NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")
-
-
-def _native_reason(lines: list[str], error: str) -> str:
-    """The runtime's own explanation (its first ``ERROR:`` line) of a failure, else ``error``."""
-    reasons = [m.group(1).strip() for m in map(_NATIVE_ERROR.match, lines) if m]
-    return reasons[0] if reasons else error
-
-
 def _open(path: Path, config: HostConfig) -> tuple[Any, float, list[str], str | None]:
     """(LiteRT predictor or None, init ms, the runtime's native lines, error) for ``config``."""
     from stdc_tf.runtime import load_predictor
@@ -113,7 +124,9 @@ def _open(path: Path, config: HostConfig) -> tuple[Any, float, list[str], str | 
         try:
             predictor, error = load_predictor(path, **config.as_options()), None
         except Exception as e:  # LiteRT raises RuntimeError/ValueError with C++ context
-            predictor, error = None, first_line(e)
+            cause = e.__cause__ if isinstance(e.__cause__, (RuntimeError, ValueError)) else None
+            predictor = None   # LiteRT's own reason, without the loader's list of model kinds
+            error = first_line(str(cause)) if cause is not None else first_line(e)
         init_ms = (time.perf_counter() - start) * 1000.0
         gc.collect()     # half-made runtime objects log while they are destroyed
     return predictor, init_ms, native.lines, error
@@ -125,7 +138,7 @@ def profile_config(path: Path, config: HostConfig, x: np.ndarray, warmup: int, r
     with host_peak() as memory:
         predictor, init_ms, native, error = _open(path, config)
         if predictor is None:
-            reason = _native_reason(native, error)
+            reason = native_reason(native) or error
             if config.accelerator == "gpu":
                 reason = f"LiteRT GPU accelerator not available here: {reason}"
                 log.warning("skipped: %s: %s", config.name, reason)
@@ -221,20 +234,22 @@ def format_compatibility(compat: dict) -> str:
     return "\n".join(lines)
 
 
-def profile_edge(path: str | Path, *, threads: Sequence[int] = (1, 2, 4), warmup: int = 10,
+def profile_edge(path: str | Path, *, threads: Sequence[int] | None = None, warmup: int = 10,
                  runs: int = 50, input_size: tuple[int, int] | None = None,
                  apis: Sequence[str] = HOST_APIS, gpu: bool = True,
                  benchmark_binary: str | Path | None = None) -> dict:
     """Profile a ``.tflite`` file on this host and return the report (with compatibility).
 
     ``benchmark_binary``: a native ``benchmark_model`` built for this machine; it adds LiteRT's
-    own per-op profile (summed by op type) for each thread count.
+    own per-op profile (summed by op type) for each thread count. ``threads=None``: 1, 2 and 4,
+    at most the cores here (:func:`host_threads`).
     """
     path = Path(path)
     if not path.is_file():
         raise StdcError(f"model {path} does not exist")
     if path.suffix != ".tflite":
         raise ConfigError(f"--model {path}: the edge profiler takes a .tflite file")
+    threads = host_threads(threads)
     x = _prepared_input(path, input_size)
     entries = [profile_config(path, config, x, warmup, runs)
                for config in host_configs(threads, apis, gpu)]

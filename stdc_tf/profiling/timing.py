@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
 from stdc_tf.profiling.stats import latency_stats
+from stdc_tf.progress import Progress
 
 RunFn = Callable[[], "float | None"]
 _STATUS = "/proc/self/status"
@@ -50,12 +49,12 @@ def _once(run: RunFn) -> float:
 def time_runs(run: RunFn, warmup: int, runs: int, label: str = "") -> Timings:
     """Call ``run`` ``warmup`` times untimed-for-the-statistics, then ``runs`` times timed.
 
-    A progress bar is shown on a terminal (``label`` names the configuration).
+    A progress bar is shown on a terminal, plain lines every 10 s in a log (``label`` names the
+    configuration).
     """
     if runs < 1 or warmup < 0:
         raise ValueError(f"need runs >= 1 and warmup >= 0, got runs={runs}, warmup={warmup}")
-    bar = tqdm(total=warmup + runs, desc=label or None, unit="run", leave=False,
-               disable=not sys.stderr.isatty(), file=sys.stderr)
+    bar = Progress(warmup + runs, label or "timing", "run", leave=False)
     timings = Timings(first_ms=None)
     gc_was_enabled = gc.isenabled()
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.errors import StdcError, first_line
+from stdc_tf.models.io import record_input_size
 from stdc_tf.quantization.configs import quantize_config_for, scope
 from stdc_tf.quantization.schemes import DEFAULT_SCHEME, check_scheme, quantize_tensorrt
 
@@ -40,8 +41,9 @@ def is_quantization_aware(model: Any) -> bool:
     return any(type(layer).__name__.startswith("Quantize") for layer in model.layers)
 
 
-def save_qat(model: Any, path: str | Path) -> Path:
+def save_qat(model: Any, path: str | Path, input_size: tuple[int, int] | None = None) -> Path:
     """Save a QAT model as a tf_keras ``.h5`` file (atomically); :func:`load_qat` reads it.
+    ``input_size`` (the size it was validated at) is recorded in the file.
 
     ``.h5``, not ``.keras``: the suffix alone then tells a tfmot model (tf_keras, fake-quant
     layers) from the toolkit's Keras 3 float models, for users and for the converter.
@@ -52,6 +54,8 @@ def save_qat(model: Any, path: str | Path) -> Path:
     with atomic_output(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*HDF5 file.*legacy")   # chosen on purpose: below
         model.save(tmp, include_optimizer=False)
+        if input_size is not None:
+            record_input_size(tmp, input_size)
     return path
 
 

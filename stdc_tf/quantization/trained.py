@@ -11,6 +11,22 @@ from stdc_tf.errors import ConfigError
 SAME_RUN_SIMILARITY = 0.9   # conv kernels of a QAT fine-tune stay this close to its float start
 
 
+def check_model_kind(path: str | Path, quantized: bool, option: str | None = None) -> Path:
+    """``path`` is the kind of trained model a step takes: the QAT trainer's ``.h5`` when
+    ``quantized``, else a float ``.keras``; else one :class:`ConfigError` naming ``option`` (or
+    the file) and the kind it is. Nothing is loaded, so a long run checks its inputs before its
+    first stage (a file that is not readable as its kind fails where it is loaded)."""
+    path = Path(path)
+    name = f"{option} {path}" if option else str(path)
+    is_qat = path.suffix == ".h5"
+    if quantized != is_qat:
+        raise ConfigError(f"{name} is a quantization-aware (QAT) .h5 model: convert it with precision qat"
+                          if is_qat else
+                          f"{name} is a float .keras model: precision qat takes the QAT trainer's .h5 "
+                          f"(a float model converts to int8 with calibration)")
+    return path
+
+
 def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
     """A Keras 3 ``.keras`` file, or the QAT trainer's tf_keras ``.h5``
     (:func:`stdc_tf.quantization.qat.load_qat`). ``quantized`` (whether a conversion's precision
@@ -18,13 +34,9 @@ def load_trained_model(path: str | Path, quantized: bool | None = None) -> Any:
     from stdc_tf.models.io import load_keras
 
     path = Path(path)
-    is_qat = path.suffix == ".h5"
-    if quantized is not None and quantized != is_qat:
-        raise ConfigError(f"{path} is a quantization-aware (QAT) .h5 model: convert it with precision qat"
-                          if is_qat else
-                          f"{path} is a float .keras model: precision qat takes the QAT trainer's .h5 "
-                          f"(a float model converts to int8 with calibration)")
-    if not is_qat:   # tfmot only for QAT files: the TF-TRT environment has no tfmot
+    if quantized is not None:
+        check_model_kind(path, quantized)
+    if path.suffix != ".h5":   # tfmot only for QAT files: the TF-TRT environment has no tfmot
         return load_keras(path)
     from stdc_tf.quantization.qat import load_qat
 

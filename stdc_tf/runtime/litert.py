@@ -16,6 +16,7 @@ each input's shape.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -56,9 +57,21 @@ def _quantization(params: tuple[float, int]) -> tuple[float, int] | None:
     return (float(scale), int(zero_point)) if scale else None
 
 
+_NATIVE_ERROR = re.compile(r"^(?:\W\s*)?ERROR:\s*(?:\[[^\]]*\]\s*)?(\S.*)$")
+
+
+def native_reason(lines: list[str]) -> str | None:
+    """LiteRT's own explanation of a failure: its first line that starts with ``ERROR:`` (not a
+    warning that quotes one, such as a vendor plugin that failed to load), without the source
+    location."""
+    return next((m.group(1).strip() for m in map(_NATIVE_ERROR.match, lines) if m), None)
+
+
 def _quietly(call: Callable[[], Any]) -> Any:
-    """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU")
-    kept off the terminal; a failure carries LiteRT's own ERROR line when it wrote one."""
+    """``call()`` with LiteRT's INFO lines ("Created TensorFlow Lite XNNPACK delegate for CPU",
+    the CompiledModel's "Creating LiteRT environment" and accelerator registry) kept off the
+    terminal unless the toolkit logs at debug level (``-v``); a failure carries LiteRT's own
+    ERROR line when it wrote one."""
     from stdc_tf.native import native_stderr
 
     error = None
@@ -68,8 +81,7 @@ def _quietly(call: Callable[[], Any]) -> Any:
         except (RuntimeError, ValueError) as e:   # LiteRT's types for unreadable/unsupported models
             error = e
     if error is not None:
-        reason = next((line.split("ERROR:", 1)[1].strip() for line in native.lines if "ERROR:" in line), None)
-        raise type(error)(reason or str(error)) from error
+        raise type(error)(native_reason(native.lines) or str(error)) from error
     return result
 
 
@@ -208,19 +220,24 @@ class _Compiled:
             else HardwareAccelerator.GPU | HardwareAccelerator.CPU
         options = Options(hardware_accelerators=accelerators,
                           cpu_options=CpuOptions(num_threads=threads or 0))
-        self.model = CompiledModel.from_file(str(path), options=options)
+        self.model = _quietly(lambda: CompiledModel.from_file(str(path), options=options))
         self._signature = next(iter(self.model.get_signature_list()))
         self._shape: tuple[int, ...] | None = None
 
     def set_input(self, x: np.ndarray) -> None:
-        if x.shape != self._shape:
-            declared = list(self.model.get_input_tensor_details(self._signature).values())[0]["shape"]
-            if tuple(declared) != x.shape:
-                self.model.resize_input_tensor(0, x.shape, strict=False)
-            self.inputs = self.model.create_input_buffers(0)
-            self.outputs = self.model.create_output_buffers(0)
-            self._shape = x.shape
+        if x.shape == self._shape:
+            self.inputs[0].write(x)
+        else:   # the first write starts LiteRT's environment and accelerators, which log
+            _quietly(lambda: self._first_input(x))
+
+    def _first_input(self, x: np.ndarray) -> None:
+        declared = list(self.model.get_input_tensor_details(self._signature).values())[0]["shape"]
+        if tuple(declared) != x.shape:
+            self.model.resize_input_tensor(0, x.shape, strict=False)
+        self.inputs = self.model.create_input_buffers(0)
+        self.outputs = self.model.create_output_buffers(0)
         self.inputs[0].write(x)
+        self._shape = x.shape
 
     def run(self) -> None:
         self.model.run_by_index(0, self.inputs, self.outputs)
@@ -230,7 +247,8 @@ class _Compiled:
         return self.outputs[0].read(int(np.prod(shape)), dtype).reshape(shape)
 
     def close(self) -> None:
+        """Free the model, then its environment (which logs every accelerator it destroys)."""
         environment = self.model.environment
         self.inputs = self.outputs = None
         self.model.close()
-        environment.close()
+        _quietly(environment.close)

@@ -94,7 +94,8 @@ class TrainConfig:
     eval_limit: int | None = _opt(None, "validate on the first N val images only")
     checkpoint_every: int = _opt(1000, "checkpoint every N iterations")
     keep_checkpoints: int = _opt(3, "checkpoints kept")
-    log_every: int = _opt(20, "TensorBoard scalars every N iterations")
+    log_every: int = _opt(20, "TensorBoard scalars, and a progress line when the output is a log, "
+                               "every N iterations")
     output_dir: str = _opt("runs/stdc", "checkpoints, TensorBoard logs and exported models")
     restart: bool = _opt(False, "start from step 0 even if --output-dir holds checkpoints "
                          "(they are deleted); without it a run resumes or refuses")
@@ -236,10 +237,11 @@ def _show(f: dataclasses.Field) -> str:
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping of options; a missing, unreadable or malformed file is one line naming it."""
+    """A YAML mapping of options; a missing, unreadable or malformed file is one line naming it
+    (a usage error, exit status 2, like every other bad option)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}")
+        raise ConfigError(f"--config {path}: no such file")
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError:

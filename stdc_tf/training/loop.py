@@ -29,22 +29,24 @@ import math
 import re
 import shutil
 import signal
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 import yaml
+from PIL import Image
 
 from stdc_tf.atomic import atomic_output
 from stdc_tf.data.datasets import DataError, SegDataset, read_image, read_label
 from stdc_tf.data.pipeline import BadSamples, iterate_with_clear_errors, train_dataset
 from stdc_tf.errors import StdcError, Terminated, first_line
-from stdc_tf.evaluation.evaluator import evaluate
+from stdc_tf.evaluation.evaluator import evaluate, scaled_size
 from stdc_tf.models.preprocessing import normalize
+from stdc_tf.progress import Progress
 from stdc_tf.runtime.tensorflow import KerasPredictor
 from stdc_tf.training.config import TrainConfig
 from stdc_tf.training.strategy import is_chief, task_id
@@ -79,6 +81,7 @@ class TrainingLoop:
         self.bad_val = BadSamples(len(val_data), cfg.max_bad_fraction, "validation split")
         self._predictor: KerasPredictor | None = None
         self._stop: int | None = None
+        self._bar: Progress | None = None
         self.manager: tf.train.CheckpointManager | None = None
         self.last_results: dict[str, float] | None = None
 
@@ -269,9 +272,17 @@ class TrainingLoop:
         checkpoint and validation step, and before stopping): a step's result is not waited for
         before the next step is queued, so an accelerator is not left idle between steps. Every
         step's terms are still checked for non-finite values (naming the first bad step) before
-        anything is saved or validated, and the progress bar shows real steps."""
+        anything is saved or validated. The bar (plain lines every ``log_every`` steps in a log)
+        shows the run's own step numbers; it is closed before a stop's message is raised."""
+        self._bar = None
+        try:
+            self._steps(start)
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+
+    def _steps(self, start: int) -> None:
         cfg = self.cfg
-        self._bar: keras.utils.Progbar | None = None
         iterator = iter(iterate_with_clear_errors(self.dataset(start)))
         started, images_done, step = time.perf_counter(), 0, start
         self._pending: list[tuple[int, dict]] = []
@@ -292,11 +303,10 @@ class TrainingLoop:
             evaluate_now = (cfg.eval_every and step % cfg.eval_every == 0) or step == cfg.iterations
             if self._bar is None:   # the session's first step builds the graph: time the rest
                 self._read_pending()
-                log.info("first step done in %.0f s (it builds the training graph); the progress bar "
-                         "times the steps from here", time.perf_counter() - started)
-                self._bar = keras.utils.Progbar(cfg.iterations - step, verbose=1 if self.verbose else 0,
-                                                stateful_metrics=["lr"])
-                self._bar_start = step
+                log.info("first step done in %.0f s (it builds the training graph); step times and "
+                         "the ETA count from here", time.perf_counter() - started)
+                self._bar = Progress(cfg.iterations, "train", "step", start=step, every=cfg.log_every,
+                                     enabled=self.verbose)
             if not (log_now or save or evaluate_now):
                 continue
             terms = self._read_pending()
@@ -317,8 +327,8 @@ class TrainingLoop:
         """Read the queued steps' loss terms (one host sync), check them, advance the bar.
 
         The bar starts after the first step (which builds the graph) and moves once per read, so
-        its time per step and ETA come from steady-state steps only; it counts this session's
-        steps (after a resume, the step the run resumed at is logged)."""
+        its time per step and ETA come from steady-state steps only; it counts the run's steps
+        (after a resume, from the step the run resumed at)."""
         terms: dict[str, float] = {}
         for step, values in self._pending:
             terms = {k: float(v) for k, v in values.items()}
@@ -327,8 +337,8 @@ class TrainingLoop:
                     f"{k}={v}" for k, v in terms.items()))
         if self._pending and self._bar is not None:
             step = self._pending[-1][0]
-            self._bar.update(step - self._bar_start, [("loss", terms["total"]),
-                                                      ("lr", self.task.learning_rate(step - 1))])
+            self._bar.update(step - self._bar.done, loss=terms["total"],
+                             lr=float(self.task.learning_rate(step - 1)))
         self._pending.clear()
         return terms
 
@@ -348,14 +358,30 @@ class TrainingLoop:
             tf.summary.scalar(f"val/{key}", miou, step=step)
             if self.chief and miou > self.best.get(key, {}).get("mIoU", -1.0):
                 self.best[key] = {"mIoU": miou, "step": step, "scale": scale}
-                self.task.export(self.out_dir / f"best_{key}{self.task.model_suffix}")
+                self.task.export(self.out_dir / f"best_{key}{self.task.model_suffix}",
+                                 self._validated_size(scale))
                 with atomic_output(self.best_path) as tmp:
                     tmp.write_text(json.dumps(self.best, indent=2))
         self._image_summary(step)
         if self.verbose:
-            print(f"\nstep {step}: " + ", ".join(f"val {k} {100 * v:.2f}" for k, v in results.items()))
+            line = f"step {step}: " + ", ".join(f"val {k} {100 * v:.2f}" for k, v in results.items())
+            if self._bar is not None:   # above the bar, never glued to it
+                self._bar.write(line)
+            else:
+                print(line, file=sys.stderr)
         self.last_results = results
         return results
+
+    def _validated_size(self, scale: float) -> tuple[int, int] | None:
+        """The input size validation gave the model at ``scale`` (from the first readable val
+        image), recorded in the exported file: converters export at it by default."""
+        for sample in self.val_data.samples:
+            try:
+                with Image.open(sample.image) as im:
+                    return scaled_size((im.height, im.width), scale)
+            except OSError:
+                continue
+        return None
 
     def _image_summary(self, step: int, count: int = 3) -> None:
         """Prediction overlays of the first readable val images (image | prediction | truth), drawn
@@ -382,7 +408,7 @@ class TrainingLoop:
         self.sync()
         final = self.out_dir / f"final{self.task.model_suffix}"
         if self.chief:
-            self.task.export(final)
+            self.task.export(final, self._validated_size(self.cfg.eval_scales[0]))
         results = self.last_results or self.validate(self.step)
         return {"step": self.step, "final": results, "best": self.best,
                 "output_dir": str(self.out_dir), "final_model": str(final),

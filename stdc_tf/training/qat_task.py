@@ -55,6 +55,6 @@ class QATSegmentationTask(SegmentationTask):
         return (tf_keras.optimizers.SGD(lr, momentum=self.cfg.momentum) if self.cfg.optimizer == "sgd"
                 else tf_keras.optimizers.Adam(lr))
 
-    def export(self, path) -> None:
-        save_qat(self.model, path)
+    def export(self, path, input_size: tuple[int, int] | None = None) -> None:
+        save_qat(self.model, path, input_size)
 

@@ -181,9 +181,10 @@ class SegmentationTask:
         norms = [inner_layer(layer) for layer in self.model.layers if is_batch_norm(layer)]
         return [v for bn in norms for v in (bn.moving_mean, bn.moving_variance)]
 
-    def export(self, path) -> None:
-        """Save the trained model (training graph, every head) as ``.keras``."""
-        save_keras(self.model, path)
+    def export(self, path, input_size: tuple[int, int] | None = None) -> None:
+        """Save the trained model (training graph, every head) as ``.keras``, recording the
+        ``input_size`` it was validated at (converters export at it by default)."""
+        save_keras(self.model, path, input_size)
 
 
 def load_init_model(cfg: TrainConfig, num_classes: int, k: Any = None) -> Any:

@@ -41,8 +41,7 @@ def _datasets(cfg: TrainConfig) -> tuple[SegDataset, SegDataset]:
         _check_classes(cfg, CITYSCAPES)   # before anything is generated
         kwargs = {"height": cfg.synthetic_size[0], "width": cfg.synthetic_size[1],
                   "num_train": cfg.synthetic_counts[0], "num_val": cfg.synthetic_counts[1]}
-    log.info("reading the %s dataset at %s%s", cfg.dataset, cfg.data_root,
-             " (generated on first use: about a minute)" if cfg.dataset == "synthetic" else "")
+    log.info("reading the %s dataset at %s", cfg.dataset, cfg.data_root)
     train_data = load_dataset(cfg.dataset, cfg.data_root, cfg.train_split, **kwargs)
     val_data = load_dataset(cfg.dataset, cfg.data_root, cfg.val_split, **kwargs)
     if cfg.eval_limit:
