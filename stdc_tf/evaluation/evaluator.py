@@ -136,7 +136,6 @@ def evaluate(predictor: Predictor, dataset: SegDataset, scales: Sequence[float] 
     """
     from stdc_tf.data.pipeline import eval_dataset, iterate_with_clear_errors
     from stdc_tf.evaluation.label_files import check_ids, label_file_name, write_label_png
-    from stdc_tf.progress import Progress
 
     scales = resolve_scales(scales, flip, predictor)
     info = dataset.info

@@ -56,8 +56,8 @@ from stdc_tf.export.contract import (
 )
 from stdc_tf.export.metadata import build_metadata, read_metadata, write_metadata
 from stdc_tf.native import DeferredSignals, deferred_signals, native_stderr
-from stdc_tf.runtime.flatbuffer import float_ops_inside, io_details, read_graph
 from stdc_tf.progress import Progress
+from stdc_tf.runtime.flatbuffer import float_ops_inside, io_details, read_graph
 
 log = logging.getLogger(__name__)
 
