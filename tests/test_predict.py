@@ -340,3 +340,31 @@ def test_a_signal_mid_video_leaves_a_playable_file_of_the_frames_written(signum,
     record = json.loads((out / "predictions.json").read_text())
     assert record["interrupted"] == signal.Signals(signum).name and record["timing"]["frames"] == written
     assert not [line for line in stderr.splitlines() if any(n in line for n in TF_STARTUP_NOISE)]
+
+
+def test_a_keras_model_is_run_at_the_size_training_recorded_as_evaluate_scores_it(artifacts, scenes, tmp_path):
+    """evaluate's default for such a file is a fixed-size model at that size; predict's label PNGs
+    equal its saved predictions, and --scale still chooses."""
+    import shutil
+
+    from stdc_tf.data.datasets import load_dataset
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.inference import predict
+    from stdc_tf.models import fixed_input_model
+    from stdc_tf.models.io import load_keras, record_input_size
+    from stdc_tf.runtime.tensorflow import KerasPredictor
+
+    trained = tmp_path / "trained.keras"
+    shutil.copy(artifacts["keras"], trained)
+    record_input_size(trained, (24, 40))
+    evaluate(KerasPredictor(fixed_input_model(load_keras(trained), (24, 40)), trained),
+             load_dataset("folder", scenes, "val"), progress=False, save_predictions=tmp_path / "evaluator")
+    record = predict(trained, scenes / "images", tmp_path / "predict", save=("labels",), progress=False).record
+    assert record["protocol"]["input_size"] == [24, 40]
+    expected, got = read_labels(tmp_path / "evaluator"), read_labels(tmp_path / "predict")
+    assert sorted(got) == sorted(expected) and len(got) == 3
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+    record = predict(trained, scenes / "images", tmp_path / "scaled", save=("labels",), scale=1.0,
+                     progress=False).record
+    assert (record["protocol"]["input_size"], record["protocol"]["scale"]) == (None, 1.0)

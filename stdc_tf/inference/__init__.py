@@ -8,7 +8,8 @@ machine, per-stage timings and the frame rates.
 
 The protocol is the evaluator's (:mod:`stdc_tf.evaluation.evaluator`), so a label PNG written
 here equals the one ``evaluate --save-predictions`` writes for the same image: the image is
-resized to the model's fixed input size, or by ``scale`` (default 1) for a model that takes any
+resized to the model's fixed input size, to the size a ``.keras`` model records it was trained and
+validated at (as ``evaluate`` scores it), or by ``scale`` (default 1) for a model that takes any
 size (aspect kept), bilinear with aligned corners; logits come back to the image's size the same
 way and are argmaxed, class maps come back with nearest neighbour.
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from stdc_tf.data.labels import DatasetInfo
@@ -318,6 +320,8 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
     if input_size is not None and predictor.input_size not in (None, tuple(input_size)):
         h, w = predictor.input_size
         raise PredictError(f"--input-size {input_size[0]}x{input_size[1]}: {predictor.path} takes {h}x{w} only")
+    if input_size is None and scale is None and predictor.input_size is None:
+        input_size = _trained_size(predictor.path)
     if batch_size > 1 and predictor.io.batch not in (None, batch_size):
         log.info("%s takes batches of %d: running %d frames a call", predictor.path, predictor.io.batch,
                  predictor.io.batch)
@@ -336,11 +340,15 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
     stages = _Stages(predictor, scale, tuple(input_size) if input_size else None)
     log.info("segmenting %d input(s) with %s (%s)%s", len(inputs), predictor.path or "the model", predictor.name,
              f", batches of {batch_size}" if batch_size > 1 else "")
+    threads = cv2.getNumThreads()
+    if predictor.device == "cpu":   # OpenCV's own workers would take the model's cores
+        cv2.setNumThreads(1)
     try:
         timings, stopped = run_pipeline(inputs, stages, writer, batch_size=predictor.io.batch or batch_size,
                                         strict=strict, max_frames=max_frames, progress=lambda t: bar.update(1))
     finally:
         bar.close()
+        cv2.setNumThreads(threads)
     device = cpu_device() if predictor.device == "cpu" else {"kind": predictor.device, "gpus": nvidia_gpus(),
                                                                "host": cpu_device()}
     record = {
@@ -366,6 +374,17 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
         raise interrupted_error(stopped, f"wrote {writer.frames} frame(s) to {output} (finished files, "
                                          f"videos closed and playable; {SUMMARY_FILE} records them)")
     return result
+
+
+def _trained_size(path: Path | None) -> tuple[int, int] | None:
+    """The size a ``.keras`` model was trained and validated at, as ``evaluate`` scores it by default."""
+    from stdc_tf.models.io import trained_input_size
+
+    size = trained_input_size(path) if path is not None and path.suffix == ".keras" else None
+    if size is not None:
+        log.info("segmenting at %dx%d, the size %s was trained and validated at, as evaluate scores it "
+                 "(--scale S or --input-size HxW to choose)", *size, path)
+    return size
 
 
 def _declared(item: Input) -> int:
