@@ -133,10 +133,12 @@ def run(args) -> int:
     if not args.model:
         raise ConfigError("--model is required (or --video-only)")
     cli.import_tensorflow()
+    import cv2
+
     from stdc_tf.inference import predict
     from stdc_tf.profiling.environment import isa_line, library_versions
 
-    versions = library_versions()
+    versions = {**library_versions(), "opencv": cv2.__version__}
     print(f"machine: {isa_line()}")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     print(f"video: {video} ({args.frames} frames, {args.size[1]}x{args.size[0]}, mp4v)")
