@@ -368,3 +368,19 @@ def test_a_keras_model_is_run_at_the_size_training_recorded_as_evaluate_scores_i
     record = predict(trained, scenes / "images", tmp_path / "scaled", save=("labels",), scale=1.0,
                      progress=False).record
     assert (record["protocol"]["input_size"], record["protocol"]["scale"]) == (None, 1.0)
+
+
+def test_a_predict_output_folder_is_scored_as_it_is_and_equals_the_evaluator(artifacts, scenes, tmp_path):
+    """The colour masks beside the label PNGs are no second prediction of their image."""
+    from stdc_tf.data.datasets import load_dataset
+    from stdc_tf.evaluation.evaluator import evaluate
+    from stdc_tf.evaluation.predictions import score_predictions
+    from stdc_tf.inference import predict
+    from stdc_tf.runtime import load_predictor
+
+    dataset = load_dataset("folder", scenes, "val")
+    predict(artifacts["onnx"], scenes / "images", tmp_path / "out", progress=False)
+    assert len(list((tmp_path / "out").glob("*_mask.png"))) == 3
+    scored = score_predictions(tmp_path / "out", dataset, progress=False)
+    direct = evaluate(load_predictor(artifacts["onnx"]), dataset, progress=False)
+    np.testing.assert_array_equal(scored.hist[:, :NUM_CLASSES], direct.hist)

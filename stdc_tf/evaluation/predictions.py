@@ -28,7 +28,7 @@ from stdc_tf.data.datasets import Sample, SegDataset
 from stdc_tf.data.labels import CITYSCAPES
 from stdc_tf.errors import shown
 from stdc_tf.evaluation.evaluator import EvalResult, EvaluationError, Throughput
-from stdc_tf.evaluation.label_files import PREDICTION_IDS
+from stdc_tf.evaluation.label_files import PREDICTION_IDS, SUFFIXES
 from stdc_tf.evaluation.metrics import ConfusionMatrix, first_invalid
 from stdc_tf.progress import Progress
 
@@ -43,8 +43,12 @@ def sample_key(image: Path, label: Path) -> str:
     return "_".join(piece for piece, _ in shared) or image.stem
 
 
-def match_predictions(pred_dir: Path, samples: list[Sample]) -> list[tuple[Path, Sample]]:
-    """Pair every sample with its prediction; unmatched files on either side are an error."""
+def match_predictions(pred_dir: Path, samples: list[Sample], ids: str = "trainIds") -> list[tuple[Path, Sample]]:
+    """Pair every sample with its prediction; unmatched files on either side are an error.
+
+    A folder that holds label files named for ``ids`` (``X_labelTrainIds.png``, as the evaluator
+    and ``stdc-predict`` write them) is read for those alone, so the colour masks beside them
+    are no second prediction."""
     keyed = {}
     for sample in samples:
         key = sample_key(sample.image, sample.label)
@@ -54,7 +58,9 @@ def match_predictions(pred_dir: Path, samples: list[Sample]) -> list[tuple[Path,
         keyed[key] = sample
     matched: dict[str, Path] = {}
     orphans: list[Path] = []
-    for path in sorted(pred_dir.rglob("*.png")):
+    files = sorted(pred_dir.rglob("*.png"))
+    labelled = [p for p in files if p.name.endswith(SUFFIXES[ids])]
+    for path in labelled or files:
         key = _key_of(path.stem, keyed)
         if key is None:
             orphans.append(path)
@@ -85,7 +91,7 @@ def score_predictions(pred_dir: str | Path, dataset: SegDataset, ids: str = "tra
         raise EvaluationError(f"prediction folder {pred_dir} does not exist")
     allowed, lut = _prediction_values(dataset, ids)
     info = dataset.info
-    pairs = match_predictions(pred_dir, dataset.samples)
+    pairs = match_predictions(pred_dir, dataset.samples, ids)
     matrix = ConfusionMatrix(info.num_classes, info.ignore_index, void_predictions=True)
     clock = Throughput()
     read = lambda pair: _read_pair(*pair, dataset, allowed, lut, ids)
