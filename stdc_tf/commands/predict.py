@@ -89,12 +89,11 @@ def run(args: argparse.Namespace) -> int:
     from stdc_tf.inference import check_options, format_timings, plan, predict, read_palette
 
     check_options(args.save, args.opacity, args.scale, args.input_size, args.batch_size, args.video_codec)
-    if args.palette is not None:
-        read_palette(args.palette)
-    plan(args.source, args.output)   # a bad source or camera: one line before TensorFlow loads
+    palette = read_palette(args.palette) if args.palette is not None else None
+    inputs = plan(args.source, args.output)   # a bad source or camera: one line before TensorFlow loads
     cli.import_tensorflow()
-    result = predict(args.model, args.source, args.output, save=args.save, opacity=args.opacity,
-                     ids=args.ids, scale=args.scale, input_size=args.input_size, palette=args.palette,
+    result = predict(args.model, inputs, args.output, save=args.save, opacity=args.opacity,
+                     ids=args.ids, scale=args.scale, input_size=args.input_size, palette=palette,
                      num_classes=args.num_classes, batch_size=args.batch_size, strict=args.strict,
                      show=args.show, max_frames=args.max_frames, video_codec=args.video_codec,
                      runtime_options=runtime_options(args), progress=not args.no_progress)

@@ -290,14 +290,15 @@ def _can_show() -> str | None:
     return None
 
 
-def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
+def predict(model: str | Path | Any, source: str | Path | list[Input], output: str | Path, *,
             save: Sequence[str] | None = None, opacity: float = 0.5, ids: str = "trainIds",
             scale: float | None = None, input_size: tuple[int, int] | None = None,
-            palette: str | None = None, num_classes: int | None = None, batch_size: int = 1,
+            palette: str | DatasetInfo | None = None, num_classes: int | None = None, batch_size: int = 1,
             strict: bool = False, show: bool = False, max_frames: int | None = None,
             video_codec: str = "mp4v", runtime_options: dict[str, Any] | None = None,
             progress: bool = True) -> PredictResult:
-    """Segment ``source`` with ``model`` (an artifact path or a Keras model) into ``output``.
+    """Segment ``source`` (or the inputs :func:`plan` made of it) with ``model`` (an artifact
+    path or a Keras model) into ``output``.
 
     ``save``: which outputs (of ``overlay``, ``mask``, ``labels``, ``side_by_side``); default
     overlay, mask and labels for images, the overlay for videos. ``scale`` resizes images by a
@@ -311,7 +312,7 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
 
     output = Path(output)
     check_options(save, opacity, scale, input_size, batch_size, video_codec)
-    inputs = plan(source, output)
+    inputs = source if isinstance(source, list) else plan(source, output)
     image_kinds = tuple(save) if save else IMAGE_DEFAULT
     video_kinds = tuple(save) if save else VIDEO_DEFAULT
     started = time.perf_counter()
@@ -325,7 +326,7 @@ def predict(model: str | Path | Any, source: str | Path, output: str | Path, *,
     if batch_size > 1 and predictor.io.batch not in (None, batch_size):
         log.info("%s takes batches of %d: running %d frames a call", predictor.path, predictor.io.batch,
                  predictor.io.batch)
-    chosen = read_palette(palette) if palette else None
+    chosen = read_palette(palette) if isinstance(palette, str) else palette
     classes_for = lambda out: artifact_classes(predictor, chosen, num_classes,
                                                out.shape[-1] if predictor.output_kind == "logits" else None)
     if show and (reason := _can_show()):

@@ -18,15 +18,13 @@ so an interrupted run leaves a playable file of the frames written and nothing h
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from stdc_tf.atomic import atomic_output
+from stdc_tf.atomic import atomic_output, publish, temporary_beside
 from stdc_tf.data.labels import DatasetInfo
 from stdc_tf.evaluation.label_files import label_file_name, write_label_png
 from stdc_tf.visualize import blend, colorize, opacity_alpha
@@ -120,17 +118,14 @@ class VideoSink:
     def _writer(self, kind: str, shape: tuple[int, ...]) -> cv2.VideoWriter:
         if kind not in self._writers:
             final = self.paths()[kind]
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".tmp{final.suffix}",
-                                            dir=final.parent)
-            os.close(fd)
-            writer = cv2.VideoWriter(tmp_name, cv2.VideoWriter_fourcc(*CODECS[self.codec][0]), self.fps,
+            tmp = temporary_beside(final)
+            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*CODECS[self.codec][0]), self.fps,
                                      (shape[1], shape[0]))
             if not writer.isOpened():
-                os.unlink(tmp_name)
+                tmp.unlink()
                 raise OSError(f"cannot write video {final}: OpenCV has no {self.codec} encoder for "
                               f"{final.suffix} here (try --video-codec mjpg)")
-            self._writers[kind] = (writer, Path(tmp_name), final)
+            self._writers[kind] = (writer, tmp, final)
         return self._writers[kind][0]
 
     def close(self) -> list[Path]:
@@ -138,9 +133,7 @@ class VideoSink:
         done = []
         for writer, tmp, final in self._writers.values():
             writer.release()
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, final)
-            done.append(final)
+            done.append(publish(tmp, final))
         self._writers.clear()
         if "labels" in self.style.kinds and self.frames:
             done.append(self.paths()["labels"])
@@ -151,12 +144,6 @@ class VideoSink:
             writer.release()
             tmp.unlink(missing_ok=True)
         self._writers.clear()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_json(path: Path, text: str) -> Path:

@@ -273,7 +273,7 @@ def _model_loop(model: Model, inbox: queue.Queue, outbox: queue.Queue, stop: _St
                 batch_size: int, timings: Timings) -> None:
     held: Any = None
     while stop.signal is None and not failed:
-        message = held if held is not None else _get(inbox, stop, failed)
+        message = held if held is not None else _get(inbox)
         held = None
         if message is None:
             continue
@@ -304,7 +304,7 @@ def _model_loop(model: Model, inbox: queue.Queue, outbox: queue.Queue, stop: _St
             outbox.put(frame)
 
 
-def _get(q: queue.Queue, stop: _Stop, failed: list) -> Any:
+def _get(q: queue.Queue) -> Any:
     try:
         return q.get(timeout=_POLL_S)
     except queue.Empty:
